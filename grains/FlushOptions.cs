@@ -1,0 +1,11 @@
+namespace Ingest.Grains;
+
+/// <summary>When a stream's buffered events are flushed: whichever threshold is reached first.</summary>
+public sealed record FlushOptions
+{
+    public int MaxEvents { get; init; } = 16_384;
+
+    public int MaxBytes { get; init; } = 4 * 1024 * 1024;
+
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(50);
+}

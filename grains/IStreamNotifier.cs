@@ -1,0 +1,9 @@
+using Ingest.Contracts;
+
+namespace Ingest.Grains;
+
+/// <summary>Where a grain announces progress; subscriptions outlive an activation.</summary>
+public interface IStreamNotifier
+{
+    void Publish(StreamKey key, StreamProgress progress);
+}
