@@ -1,0 +1,39 @@
+using Ingest.Gateway.Ingest;
+using Ingest.Gateway.Query;
+using Ingest.Silo.Storage.DuckDb;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Ingest.Gateway;
+
+public static class GatewayHostingExtensions
+{
+    /// <summary>The port anacrolix/telemetry's server listens on, so its clients need no change.</summary>
+    public const string DefaultUrl = "http://localhost:4318";
+
+    /// <summary>Ingest endpoints (WebSocket and POST on <c>/</c>), the query endpoint and health.</summary>
+    public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
+    {
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["Kestrel:Endpoints:Http:Url"]))
+            builder.WebHost.UseUrls(DefaultUrl);
+        // Long enough for every open stream to flush and acknowledge at shutdown.
+        builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));
+
+        builder.Services.AddOptions<GatewayOptions>()
+            .Bind(builder.Configuration.GetSection(GatewayOptions.Section))
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<WebSocketIngest>();
+        builder.Services.AddSingleton<PostIngest>();
+        builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("duckdb");
+        return builder;
+    }
+
+    public static WebApplication MapGateway(this WebApplication app)
+    {
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        app.MapIngest();
+        app.MapQuery();
+        app.MapHealthChecks("/healthz");
+        return app;
+    }
+}

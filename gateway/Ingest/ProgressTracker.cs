@@ -1,0 +1,20 @@
+using Ingest.Contracts;
+
+namespace Ingest.Gateway.Ingest;
+
+/// <summary>Remembers the newest durable count of a stream, for answers given after a failure.</summary>
+internal sealed class ProgressTracker : IStreamObserver
+{
+    private long _stored;
+
+    public long Stored => Interlocked.Read(ref _stored);
+
+    public void OnStored(StreamKey key, StreamProgress progress)
+    {
+        long seen;
+        while ((seen = Interlocked.Read(ref _stored)) < progress.Stored
+            && Interlocked.CompareExchange(ref _stored, progress.Stored, seen) != seen)
+        {
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Net.WebSockets;
+using System.Text;
+using Ingest.Contracts;
+
+namespace Ingest.Gateway.Ingest;
+
+/// <summary>
+/// Sends a WebSocket stream's durable count each time it advances, and finally the close
+/// frame. It is the socket's only sender, since a WebSocket allows one send at a time; a
+/// slow reader only ever gets the newest count.
+/// </summary>
+internal sealed class WebSocketAcks(WebSocket socket) : IStreamObserver
+{
+    private readonly SemaphoreSlim _wake = new(0);
+    private long _stored;
+    private long _sent;
+    private int _awake;
+    private WebSocketCloseStatus? _closeStatus;
+    private string? _closeReason;
+
+    public void OnStored(StreamKey key, StreamProgress progress)
+    {
+        long seen;
+        while ((seen = Interlocked.Read(ref _stored)) < progress.Stored)
+        {
+            if (Interlocked.CompareExchange(ref _stored, progress.Stored, seen) == seen)
+                break;
+        }
+        Wake();
+    }
+
+    /// <summary>Sends any count not yet sent, then a close frame with this status.</summary>
+    public void Close(WebSocketCloseStatus status, string reason)
+    {
+        Interlocked.CompareExchange(ref _closeReason, reason, null);
+        _closeStatus ??= status;
+        Wake();
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        var digits = new byte[20];
+        while (true)
+        {
+            await _wake.WaitAsync(cancellationToken);
+            Volatile.Write(ref _awake, 0);
+            var stored = Interlocked.Read(ref _stored);
+            if (stored > _sent && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            {
+                stored.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
+                await socket.SendAsync(digits.AsMemory(0, written), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                _sent = stored;
+            }
+            if (_closeStatus is { } status)
+            {
+                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                    await socket.CloseOutputAsync(status, Truncate(_closeReason), cancellationToken);
+                return;
+            }
+        }
+    }
+
+    private void Wake()
+    {
+        if (Interlocked.Exchange(ref _awake, 1) == 0)
+            _wake.Release();
+    }
+
+    /// <summary>A close reason is limited to 123 bytes of UTF-8.</summary>
+    private static string? Truncate(string? reason)
+    {
+        if (reason is null || Encoding.UTF8.GetByteCount(reason) <= 123)
+            return reason;
+        var end = 120;
+        while (Encoding.UTF8.GetByteCount(reason.AsSpan(0, end)) > 120)
+            end--;
+        return string.Concat(reason.AsSpan(0, end), "...");
+    }
+}

@@ -1,0 +1,209 @@
+using System.Buffers;
+using System.Net.WebSockets;
+using Ingest.Contracts;
+using Ingest.Gateway.Framing;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ingest.Gateway.Ingest;
+
+/// <summary>
+/// A WebSocket stream in anacrolix/telemetry's protocol: every text or binary message is
+/// one event, an empty binary message hangs up, and the server answers with the number of
+/// the stream's events durably stored each time that number advances.
+/// </summary>
+internal sealed partial class WebSocketIngest(
+    IStreamGrainFactory grains,
+    IOptions<GatewayOptions> options,
+    TimeProvider time,
+    IHostApplicationLifetime lifetime,
+    ILogger<WebSocketIngest> logger)
+{
+    private const int BatchEvents = 4096;
+    private const int BatchBytes = 1024 * 1024;
+
+    private enum Ending
+    {
+        HungUp,
+        ClientClosed,
+        Aborted,
+    }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        var opened = StreamOpening.From(context, StreamTransport.WebSocket, time);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        var key = StreamKey.New();
+        var grain = grains.GetGrain(key);
+        await grain.OpenAsync(opened);
+        LogOpened(key, opened.RemoteAddress);
+
+        var acks = new WebSocketAcks(socket);
+        using var subscription = grains.Observe(key, acks);
+        using var sending = new CancellationTokenSource();
+        var sender = acks.RunAsync(sending.Token);
+        using var stopping = lifetime.ApplicationStopping.Register(() => _ = ShutDownAsync(grain, acks));
+
+        var rejections = new RejectionLog(options.Value.RejectionsListed);
+        var ending = await ReceiveAsync(socket, grain, key, rejections, context.RequestAborted);
+        var progress = await grain.CloseAsync(time.GetUtcNow());
+        LogClosed(key, ending, progress.Stored, progress.Rejected);
+        if (ending == Ending.Aborted)
+            return;
+
+        acks.OnStored(key, progress);
+        acks.Close(WebSocketCloseStatus.NormalClosure, CloseReason(progress, rejections));
+        sending.CancelAfter(options.Value.CloseTimeout);
+        try
+        {
+            await sender;
+            if (ending == Ending.HungUp)
+                await AwaitClientCloseAsync(socket, sending.Token);
+        }
+        catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
+        {
+            socket.Abort();
+        }
+    }
+
+    private async Task<Ending> ReceiveAsync(WebSocket socket, IStreamGrain grain, StreamKey key, RejectionLog rejections, CancellationToken aborted)
+    {
+        var maxEventBytes = options.Value.MaxEventBytes;
+        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        var builder = new EventBatchBuilder();
+        var appending = Task.CompletedTask;
+        var length = 0;
+        var oversize = false;
+        long events = 0;
+        try
+        {
+            while (true)
+            {
+                var receive = socket.ReceiveAsync(buffer.AsMemory(length), aborted);
+                // Batch whatever already arrived; hand it to the grain only when the socket goes quiet.
+                if (!receive.IsCompleted && !builder.IsEmpty)
+                {
+                    await appending;
+                    appending = grain.AppendAsync(builder.Build(time.GetUtcNow())).AsTask();
+                }
+                var result = await receive;
+                if (result.MessageType == WebSocketMessageType.Close)
+                    return Ending.ClientClosed;
+                if (!oversize)
+                    length += result.Count;
+                if (!result.EndOfMessage)
+                {
+                    if (length == buffer.Length)
+                    {
+                        if (length > maxEventBytes)
+                        {
+                            oversize = true;
+                            length = 0;
+                        }
+                        else
+                        {
+                            buffer = Grow(buffer, length);
+                        }
+                    }
+                    continue;
+                }
+
+                if (result.MessageType == WebSocketMessageType.Binary && length == 0 && !oversize)
+                    return Ending.HungUp;
+                events++;
+                var message = buffer.AsSpan(0, length);
+                var error = oversize ? $"event is over the {maxEventBytes}-byte size limit" : Validate(message, result.MessageType, maxEventBytes);
+                if (error is null)
+                {
+                    builder.Add(message.Trim(" \t\r\n"u8));
+                }
+                else
+                {
+                    builder.Reject();
+                    rejections.Add(new EventRejection(events, 0, error));
+                    LogRejected(key, events, error);
+                }
+                length = 0;
+                oversize = false;
+                if (builder.Count >= BatchEvents || builder.Bytes >= BatchBytes)
+                {
+                    await appending;
+                    appending = grain.AppendAsync(builder.Build(time.GetUtcNow())).AsTask();
+                }
+            }
+        }
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or IOException)
+        {
+            return Ending.Aborted;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+            await appending;
+            if (!builder.IsEmpty)
+                await grain.AppendAsync(builder.Build(time.GetUtcNow()));
+        }
+    }
+
+    private static string? Validate(ReadOnlySpan<byte> message, WebSocketMessageType type, int maxEventBytes)
+    {
+        var error = JsonEventFramer.Validate(message, maxEventBytes);
+        return error == "invalid UTF-8" && type == WebSocketMessageType.Binary ? "binary message is not valid UTF-8" : error;
+    }
+
+    private static byte[] Grow(byte[] buffer, int length)
+    {
+        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
+        buffer.AsSpan(0, length).CopyTo(bigger);
+        ArrayPool<byte>.Shared.Return(buffer);
+        return bigger;
+    }
+
+    /// <summary>At shutdown: make everything received durable, acknowledge it, and say goodbye.</summary>
+    private async Task ShutDownAsync(IStreamGrain grain, WebSocketAcks acks)
+    {
+        try
+        {
+            await grain.FlushAsync();
+        }
+        catch (Exception exception)
+        {
+            LogShutdownFlushFailed(exception);
+        }
+        finally
+        {
+            acks.Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
+        }
+    }
+
+    /// <summary>After our close frame, reads (and drops) until the client's close frame arrives.</summary>
+    private static async Task AwaitClientCloseAsync(WebSocket socket, CancellationToken cancellationToken)
+    {
+        var scratch = new byte[1024];
+        while (socket.State == WebSocketState.CloseSent)
+        {
+            var result = await socket.ReceiveAsync(scratch, cancellationToken);
+            if (result.MessageType == WebSocketMessageType.Close)
+                return;
+        }
+    }
+
+    private static string CloseReason(StreamProgress progress, RejectionLog rejections) =>
+        rejections.Kept.Count == 0
+            ? $"stored {progress.Stored}"
+            : $"stored {progress.Stored}, rejected {progress.Rejected}; first: {rejections.Kept[0]}";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Flushing a WebSocket stream at shutdown failed")]
+    private partial void LogShutdownFlushFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "WebSocket stream {Key} opened from {Remote}")]
+    private partial void LogOpened(StreamKey key, string? remote);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "WebSocket stream {Key} ended ({Ending}): {Stored} stored, {Rejected} rejected")]
+    private partial void LogClosed(StreamKey key, Ending ending, long stored, long rejected);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebSocket stream {Key} rejected event {Event}: {Reason}")]
+    private partial void LogRejected(StreamKey key, long @event, string reason);
+}

@@ -1,0 +1,78 @@
+using Ingest.Silo.Grains;
+using Ingest.Silo.Storage.DuckDb;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ingest.Silo.Hosting;
+
+/// <summary>
+/// Starts storage before the gateway listens, retires idle grains while running, and at
+/// shutdown (after the gateway has stopped taking events) flushes every grain, drains the
+/// sink and closes the database, so everything acknowledged is on disk.
+/// </summary>
+internal sealed partial class SiloHostedService(
+    StreamSilo silo,
+    DuckDbDatabase database,
+    DuckDbEventSink sink,
+    IOptions<SiloOptions> options,
+    TimeProvider time,
+    ILogger<SiloHostedService> logger) : IHostedService
+{
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _collector = Task.CompletedTask;
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        LogStarted(database.Path);
+        _collector = CollectIdleAsync(_stopping.Token);
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _collector;
+        var activations = silo.ActivationCount;
+        await silo.DeactivateAllAsync(CancellationToken.None);
+        await sink.DisposeAsync();
+        database.Dispose();
+        LogStopped(activations);
+    }
+
+    private async Task CollectIdleAsync(CancellationToken cancellationToken)
+    {
+        using var timer = new PeriodicTimer(options.Value.IdleCheckInterval, time);
+        try
+        {
+            while (await timer.WaitForNextTickAsync(cancellationToken))
+            {
+                try
+                {
+                    var retired = await silo.DeactivateIdleAsync(options.Value.IdleTimeout, cancellationToken);
+                    if (retired > 0)
+                        LogRetired(retired, silo.ActivationCount);
+                }
+                catch (Exception exception) when (exception is not OperationCanceledException)
+                {
+                    LogCollectFailed(exception);
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo started; events go to {Path}")]
+    private partial void LogStarted(string path);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Silo stopped: flushed {Activations} active streams and closed storage")]
+    private partial void LogStopped(int activations);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Deactivated {Retired} idle streams; {Active} remain")]
+    private partial void LogRetired(int retired, int active);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Deactivating idle streams failed; they stay active and are retried")]
+    private partial void LogCollectFailed(Exception exception);
+}

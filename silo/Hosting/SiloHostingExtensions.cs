@@ -1,0 +1,51 @@
+using Ingest.Contracts;
+using Ingest.Grains;
+using Ingest.Silo.Grains;
+using Ingest.Silo.Storage.DuckDb;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ingest.Silo.Hosting;
+
+public static class SiloHostingExtensions
+{
+    /// <summary>Hosts stream grains in this process, with DuckDB as their sink.</summary>
+    public static IHostApplicationBuilder AddSilo(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.TryAddTimeProvider();
+        services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
+        services.AddOptions<DuckDbOptions>().Bind(builder.Configuration.GetSection(DuckDbOptions.Section)).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<DuckDbOptions>, DuckDbOptionsValidator>();
+
+        services.AddSingleton(provider => DuckDbDatabase.Open(provider.GetRequiredService<IOptions<DuckDbOptions>>().Value));
+        services.AddSingleton<DuckDbEventSink>();
+        services.AddSingleton<DuckDbStreamStore>();
+        services.AddSingleton<DuckDbQueryService>();
+        services.AddSingleton<StreamNotifier>();
+        services.AddSingleton(provider =>
+        {
+            var options = provider.GetRequiredService<IOptions<SiloOptions>>().Value;
+            return new GrainServices(
+                provider.GetRequiredService<DuckDbStreamStore>(),
+                provider.GetRequiredService<DuckDbEventSink>(),
+                provider.GetRequiredService<StreamNotifier>(),
+                new FlushOptions { MaxEvents = options.FlushMaxEvents, MaxBytes = options.FlushMaxBytes, MaxDelay = options.FlushMaxDelay },
+                provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILoggerFactory>().CreateLogger("Ingest.Silo.Grains"));
+        });
+        services.AddSingleton<StreamSilo>();
+        services.AddSingleton<IStreamGrainFactory>(provider => provider.GetRequiredService<StreamSilo>());
+        services.AddHostedService<SiloHostedService>();
+        return builder;
+    }
+
+    private static void TryAddTimeProvider(this IServiceCollection services)
+    {
+        if (!services.Any(descriptor => descriptor.ServiceType == typeof(TimeProvider)))
+            services.AddSingleton(TimeProvider.System);
+    }
+}

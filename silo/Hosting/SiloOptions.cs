@@ -1,0 +1,22 @@
+namespace Ingest.Silo.Hosting;
+
+/// <summary>How the silo flushes and retires grains; configuration section "Silo".</summary>
+public sealed class SiloOptions
+{
+    public const string Section = "Silo";
+
+    /// <summary>A stream flushes once this many events are buffered...</summary>
+    public int FlushMaxEvents { get; set; } = 16_384;
+
+    /// <summary>...or this many bytes...</summary>
+    public int FlushMaxBytes { get; set; } = 4 * 1024 * 1024;
+
+    /// <summary>...or once its oldest buffered event has waited this long, whichever comes first.</summary>
+    public TimeSpan FlushMaxDelay { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    /// <summary>A grain with no calls for this long is flushed and deactivated.</summary>
+    public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>How often idle grains are looked for.</summary>
+    public TimeSpan IdleCheckInterval { get; set; } = TimeSpan.FromSeconds(15);
+}

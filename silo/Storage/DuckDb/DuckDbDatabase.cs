@@ -1,0 +1,136 @@
+using Ingest.Silo.Storage.DuckDb.Native;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace Ingest.Silo.Storage.DuckDb;
+
+/// <summary>
+/// The open database file: created with its schema on first use, configured so that SQL can
+/// reach nothing outside it, and the source of every connection the storage uses.
+/// </summary>
+public sealed partial class DuckDbDatabase : IDisposable
+{
+    private readonly DuckDbDatabaseHandle _handle;
+    private readonly ILogger _logger;
+    private int _disposed;
+
+    private DuckDbDatabase(DuckDbOptions options, string path, DuckDbDatabaseHandle handle, ILogger logger)
+    {
+        Options = options;
+        Path = path;
+        _handle = handle;
+        _logger = logger;
+    }
+
+    /// <summary>The version of libduckdb in use, e.g. <c>v1.5.6</c>.</summary>
+    public static string LibraryVersion { get; } = NativeText.Read(NativeMethods.Startup.LibraryVersion()) ?? "unknown";
+
+    public DuckDbOptions Options { get; }
+
+    /// <summary>The database file's absolute path.</summary>
+    public string Path { get; }
+
+    /// <summary>Opens the file named by the options, creating it, its directory and the tables as needed.</summary>
+    /// <exception cref="ArgumentException">The options are not valid.</exception>
+    /// <exception cref="DuckDbException">DuckDB could not open the file (in use by another process, not a database, ...).</exception>
+    public static DuckDbDatabase Open(DuckDbOptions options, ILogger<DuckDbDatabase>? logger = null)
+    {
+        var errors = options.Validate();
+        if (errors.Count > 0)
+            throw new ArgumentException("The DuckDB options are not usable: " + string.Join(" ", errors), nameof(options));
+
+        var path = System.IO.Path.GetFullPath(options.Path);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        var database = new DuckDbDatabase(options, path, OpenFile(path, options), logger ?? NullLogger<DuckDbDatabase>.Instance);
+        try
+        {
+            using var connection = database.Connect();
+            connection.Execute(DuckDbSchema.Create);
+            // TimeZone belongs to the ICU extension, which is unknown while the config is read, so
+            // it is set here. UTC keeps TIMESTAMPTZ output independent of the host. Then the
+            // settings are locked: no query may undo them.
+            connection.Execute("SET GLOBAL TimeZone = 'UTC'; SET GLOBAL lock_configuration = true;");
+        }
+        catch
+        {
+            database._handle.Dispose();
+            throw;
+        }
+
+        database.LogOpened(path, LibraryVersion);
+        return database;
+    }
+
+    /// <summary>A new connection; its owner disposes it, and uses it from one thread at a time.</summary>
+    internal DuckDbConnection Connect()
+    {
+        ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        if (NativeMethods.Startup.Connect(_handle, out var connection) == DuckDbState.Success)
+            return new DuckDbConnection(connection);
+        connection.Dispose();
+        throw new DuckDbException($"Could not connect to the DuckDB database {Path}.");
+    }
+
+    /// <summary>
+    /// Checkpoints, so the file alone holds every committed row, and closes. The file stays
+    /// locked until every connection handed out has been disposed too.
+    /// </summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0)
+            return;
+        try
+        {
+            if (NativeMethods.Startup.Connect(_handle, out var handle) == DuckDbState.Success)
+            {
+                using var connection = new DuckDbConnection(handle);
+                connection.Execute("CHECKPOINT");
+            }
+            else
+            {
+                handle.Dispose();
+            }
+        }
+        catch (DuckDbException e)
+        {
+            // DuckDB checkpoints again when the last connection closes; this one is only earlier.
+            LogCheckpointFailed(Path, e);
+        }
+
+        _handle.Dispose();
+    }
+
+    private static DuckDbDatabaseHandle OpenFile(string path, DuckDbOptions options)
+    {
+        NativeMethods.Configuration.Create(out var config);
+        using (config)
+        {
+            // Queries come from users: they must not read or write files, load extensions or
+            // change settings. The database's own file, WAL and spill files are unaffected.
+            Set(config, "enable_external_access", "false");
+            Set(config, "autoinstall_known_extensions", "false");
+            Set(config, "autoload_known_extensions", "false");
+            Set(config, "memory_limit", options.MemoryLimit);
+            if (options.Threads > 0)
+                Set(config, "threads", options.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
+
+            if (NativeMethods.Startup.Open(path, out var database, config, out var error) == DuckDbState.Success)
+                return database;
+            database.Dispose();
+            var message = NativeText.ReadAndFree(error) ?? "no reason given";
+            throw new DuckDbException($"Could not open the DuckDB database {path}: {message}");
+        }
+    }
+
+    private static void Set(DuckDbConfigHandle config, string name, string value)
+    {
+        if (NativeMethods.Configuration.Set(config, name, value) != DuckDbState.Success)
+            throw new DuckDbException($"DuckDB refused the setting {name} = '{value}'.");
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Opened DuckDB {Version} database {Path}")]
+    private partial void LogOpened(string path, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not checkpoint DuckDB database {Path} while closing")]
+    private partial void LogCheckpointFailed(string path, Exception exception);
+}

@@ -1,0 +1,212 @@
+using System.Text.Unicode;
+using Ingest.Grains;
+using Ingest.Silo.Storage.DuckDb.Sink;
+using Microsoft.Extensions.Logging;
+
+namespace Ingest.Silo.Storage.DuckDb;
+
+/// <summary>
+/// The coalescing writer: flushes from any number of streams queue up while a transaction is
+/// being written, and the next transaction takes all of them at once. One dedicated thread owns
+/// the writing connection. A flush's task completes only once its transaction has committed.
+/// </summary>
+public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
+{
+    // Rough per-row and per-flush costs beyond the payload, so tiny events still count against the bound.
+    private const int RowOverhead = 32;
+    private const int FlushOverhead = 512;
+
+    private readonly object _gate = new();
+    private readonly long _maxQueuedBytes;
+    private readonly FlushGroupWriter _writer;
+    private readonly ILogger _logger;
+    private readonly TimeProvider _time;
+    private readonly Task _loop;
+    private List<PendingFlush> _queue = [];
+    private List<PendingFlush> _spare = [];
+    private long _queuedBytes;
+    private TaskCompletionSource _spaceFreed = NewSignal();
+    private bool _closing;
+
+    private long _commits;
+    private long _failedCommits;
+    private long _eventsWritten;
+    private long _streamsWritten;
+    private int _lastCommitStreams;
+
+    public DuckDbEventSink(DuckDbDatabase database, ILogger<DuckDbEventSink> logger, TimeProvider? time = null)
+    {
+        _maxQueuedBytes = database.Options.MaxQueuedBytes;
+        _logger = logger;
+        _time = time ?? TimeProvider.System;
+        _writer = new FlushGroupWriter(database.Connect());
+        _loop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    public DuckDbSinkCounters Counters => new(
+        Interlocked.Read(ref _commits),
+        Interlocked.Read(ref _failedCommits),
+        Interlocked.Read(ref _eventsWritten),
+        Interlocked.Read(ref _streamsWritten),
+        Volatile.Read(ref _lastCommitStreams),
+        Interlocked.Read(ref _queuedBytes));
+
+    /// <summary>
+    /// Queues the flush, waiting first while the queue is full, and completes once it is committed
+    /// (or faults with the error that rolled its transaction back). The token is honoured only
+    /// while waiting for room: a queued flush cannot be taken back, and reporting it cancelled
+    /// would leave the caller unsure whether it became durable.
+    /// </summary>
+    /// <exception cref="ArgumentException">The batches do not hold the events the flush's state counts, or hold invalid UTF-8.</exception>
+    /// <exception cref="ObjectDisposedException">The sink is shutting down.</exception>
+    public ValueTask WriteAsync(StreamFlush flush, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(flush);
+        var pending = new PendingFlush(flush, Measure(flush));
+        return TryEnqueue(pending, out var spaceFreed)
+            ? new ValueTask(pending.Task)
+            : EnqueueWhenFreeAsync(pending, spaceFreed, cancellationToken);
+    }
+
+    /// <summary>Writes everything already queued, then stops the writer and closes its connection.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        TaskCompletionSource spaceFreed;
+        lock (_gate)
+        {
+            _closing = true;
+            Monitor.PulseAll(_gate);
+            spaceFreed = _spaceFreed;
+        }
+        // Writers still waiting for room wake up to find the sink closed.
+        spaceFreed.TrySetResult();
+        await _loop.ConfigureAwait(false);
+    }
+
+    /// <summary>What the flush counts against the queue's bound, once it is known to be writable.</summary>
+    private static long Measure(StreamFlush flush)
+    {
+        long events = 0;
+        long bytes = FlushOverhead;
+        var batches = flush.Batches;
+        for (var i = 0; i < batches.Count; i++)
+        {
+            var batch = batches[i];
+            events += batch.Count;
+            bytes += batch.Bytes + ((long)batch.Count * RowOverhead);
+            // DuckDB stores invalid UTF-8 as NULL, which fails the NOT NULL payload and with it
+            // every flush in the same commit. The gateway checks already; this keeps a slip there
+            // from failing other streams' writes. It costs one vectorised pass.
+            if (!Utf8.IsValid(batch.Payloads.AsSpan(0, batch.Bytes)))
+                throw new ArgumentException($"The flush of stream {flush.State.Key} holds an event that is not valid UTF-8.", nameof(flush));
+        }
+        if (events != flush.EventCount)
+            throw new ArgumentException(
+                $"The flush of stream {flush.State.Key} holds {events} events, but its sequence numbers {flush.FirstSeq}..{flush.State.Events} need {flush.EventCount}.",
+                nameof(flush));
+        return bytes;
+    }
+
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    private bool TryEnqueue(PendingFlush pending, out Task spaceFreed)
+    {
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closing, this);
+            // An empty queue takes any flush, however big, or that flush could never be written.
+            if (_queuedBytes == 0 || _queuedBytes + pending.Bytes <= _maxQueuedBytes)
+            {
+                _queue.Add(pending);
+                _queuedBytes += pending.Bytes;
+                if (_queue.Count == 1)
+                    Monitor.Pulse(_gate);
+                spaceFreed = Task.CompletedTask;
+                return true;
+            }
+            spaceFreed = _spaceFreed.Task;
+            return false;
+        }
+    }
+
+    private async ValueTask EnqueueWhenFreeAsync(PendingFlush pending, Task spaceFreed, CancellationToken cancellationToken)
+    {
+        do
+        {
+            await spaceFreed.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        while (!TryEnqueue(pending, out spaceFreed));
+        await pending.Task.ConfigureAwait(false);
+    }
+
+    private void RunWriter()
+    {
+        try
+        {
+            while (TakeGroup() is { } group)
+            {
+                WriteGroup(group);
+                group.Clear();
+                _spare = group;
+            }
+        }
+        finally
+        {
+            _writer.Dispose();
+        }
+    }
+
+    /// <summary>Everything queued, once there is something; null when closing and drained.</summary>
+    private List<PendingFlush>? TakeGroup()
+    {
+        List<PendingFlush> group;
+        TaskCompletionSource spaceFreed;
+        lock (_gate)
+        {
+            while (_queue.Count == 0)
+            {
+                if (_closing)
+                    return null;
+                Monitor.Wait(_gate);
+            }
+            group = _queue;
+            _queue = _spare;
+            _queuedBytes = 0;
+            spaceFreed = _spaceFreed;
+            _spaceFreed = NewSignal();
+        }
+        spaceFreed.TrySetResult();
+        return group;
+    }
+
+    private void WriteGroup(List<PendingFlush> group)
+    {
+        var started = _time.GetTimestamp();
+        try
+        {
+            var (events, streams) = _writer.Write(group);
+            Interlocked.Increment(ref _commits);
+            Interlocked.Add(ref _eventsWritten, events);
+            Interlocked.Add(ref _streamsWritten, streams);
+            Volatile.Write(ref _lastCommitStreams, streams);
+            var elapsed = _time.GetElapsedTime(started);
+            LogCommitted(events, streams, elapsed.TotalMilliseconds);
+            foreach (var pending in group)
+                pending.TrySetResult();
+        }
+        catch (Exception exception)
+        {
+            // The loop lives on: the next group gets a fresh transaction.
+            Interlocked.Increment(ref _failedCommits);
+            LogWriteFailed(group.Count, exception);
+            foreach (var pending in group)
+                pending.TrySetException(exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Committed {Events} events of {Streams} streams in {Milliseconds:F1} ms")]
+    private partial void LogCommitted(long events, int streams, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Writing {Flushes} flushes failed and was rolled back; their writers get the error")]
+    private partial void LogWriteFailed(int flushes, Exception exception);
+}

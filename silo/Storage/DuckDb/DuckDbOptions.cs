@@ -1,0 +1,42 @@
+namespace Ingest.Silo.Storage.DuckDb;
+
+/// <summary>Where and how the DuckDB storage runs; bound from the <c>DuckDb</c> configuration section.</summary>
+public sealed class DuckDbOptions
+{
+    public const string Section = "DuckDb";
+
+    /// <summary>The database file; a relative path is resolved against the working directory.</summary>
+    public string Path { get; set; } = "data/ingest.duckdb";
+
+    /// <summary>DuckDB's <c>memory_limit</c>, e.g. <c>1GB</c> or <c>512MiB</c>.</summary>
+    public string MemoryLimit { get; set; } = "1GB";
+
+    /// <summary>DuckDB's worker threads; 0 leaves DuckDB's default (one per core).</summary>
+    public int Threads { get; set; }
+
+    /// <summary>
+    /// Payload bytes the event sink holds waiting for the writer; writes beyond it wait. The
+    /// group being written is not counted, so up to twice this is in memory at once.
+    /// </summary>
+    public long MaxQueuedBytes { get; set; } = 64L * 1024 * 1024;
+
+    /// <summary>Connections that serve read-only SQL queries at the same time.</summary>
+    public int QueryConnections { get; set; } = 4;
+
+    /// <summary>What is wrong with these options, in words a user can act on; empty when they are usable.</summary>
+    public IReadOnlyList<string> Validate()
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(Path))
+            errors.Add($"{Section}:{nameof(Path)} must name the database file, e.g. \"data/ingest.duckdb\".");
+        if (string.IsNullOrWhiteSpace(MemoryLimit))
+            errors.Add($"{Section}:{nameof(MemoryLimit)} must be a size such as \"1GB\" or \"512MiB\".");
+        if (Threads < 0)
+            errors.Add($"{Section}:{nameof(Threads)} must be 0 (DuckDB's default) or a positive number of threads; it is {Threads}.");
+        if (MaxQueuedBytes < 1024 * 1024)
+            errors.Add($"{Section}:{nameof(MaxQueuedBytes)} must be at least 1048576 (1 MiB); it is {MaxQueuedBytes}.");
+        if (QueryConnections is < 1 or > 64)
+            errors.Add($"{Section}:{nameof(QueryConnections)} must be between 1 and 64; it is {QueryConnections}.");
+        return errors;
+    }
+}

@@ -1,0 +1,77 @@
+using Ingest.Contracts;
+using Ingest.Grains;
+using Ingest.Silo.Storage.DuckDb.Native;
+
+namespace Ingest.Silo.Storage.DuckDb.Sink;
+
+/// <summary>
+/// Writes a group of flushes, from any number of streams, in one transaction on the connection
+/// it owns: every event through one appender, then one upsert of every stream's row. Used by
+/// one thread.
+/// </summary>
+internal sealed class FlushGroupWriter : IDisposable
+{
+    private readonly DuckDbConnection _connection;
+    private readonly StreamRows _streamRows = new();
+    private readonly Dictionary<StreamKey, StreamState> _latest = [];
+    private EventChunk? _chunk;
+
+    public FlushGroupWriter(DuckDbConnection connection) => _connection = connection;
+
+    /// <summary>Commits the whole group or, on any error, none of it.</summary>
+    /// <returns>The events written and the streams whose rows were written.</returns>
+    public (long Events, int Streams) Write(List<PendingFlush> group)
+    {
+        _connection.Execute("BEGIN TRANSACTION");
+        try
+        {
+            long events = 0;
+            using (var appender = _connection.CreateAppender(DuckDbSchema.EventsTable))
+            {
+                var chunk = _chunk ??= new EventChunk(appender);
+                chunk.Reset();
+                foreach (var pending in group)
+                {
+                    chunk.Add(pending.Flush, appender);
+                    events += pending.Flush.EventCount;
+                }
+                chunk.AppendTo(appender);
+                appender.Flush();
+            }
+
+            // DuckDB refuses to touch an indexed key twice in one transaction, so each stream's
+            // row is written once, with the state of its latest flush in the group.
+            _latest.Clear();
+            foreach (var pending in group)
+                _latest[pending.Flush.State.Key] = pending.Flush.State;
+            _streamRows.Write(_connection, _latest.Values);
+
+            _connection.Execute("COMMIT");
+            return (events, _latest.Count);
+        }
+        catch
+        {
+            Rollback();
+            throw;
+        }
+    }
+
+    public void Dispose()
+    {
+        _chunk?.Dispose();
+        _streamRows.Dispose();
+        _connection.Dispose();
+    }
+
+    private void Rollback()
+    {
+        try
+        {
+            _connection.Execute("ROLLBACK");
+        }
+        catch (DuckDbException)
+        {
+            // A failed COMMIT has already ended the transaction; there is nothing to roll back.
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Ingest.Grains;
+
+namespace Ingest.Tests.Fakes;
+
+/// <summary>
+/// Grain timers on a <see cref="ManualTimeProvider"/>: a tick that comes due is queued, and
+/// the test runs it with <see cref="RunDueAsync"/>, as the host would run it as a turn.
+/// </summary>
+internal sealed class QueuedTimers(ManualTimeProvider time) : IGrainTimers
+{
+    private readonly Queue<Func<ValueTask>> _due = new();
+
+    public int Registered { get; private set; }
+
+    public IDisposable RegisterTimer(Func<ValueTask> callback, TimeSpan dueTime)
+    {
+        Registered++;
+        return time.CreateTimer(_ => _due.Enqueue(callback), null, dueTime, Timeout.InfiniteTimeSpan);
+    }
+
+    public async Task<int> RunDueAsync()
+    {
+        var ran = 0;
+        while (_due.TryDequeue(out var callback))
+        {
+            await callback();
+            ran++;
+        }
+        return ran;
+    }
+}

@@ -1,0 +1,202 @@
+using System.Text;
+using Ingest.Contracts;
+using Ingest.Grains;
+using Ingest.Tests.Fakes;
+
+namespace Ingest.Tests.Grains;
+
+public sealed class StreamGrainTests
+{
+    private static readonly StreamKey Key = new("stream-1");
+    private readonly ManualTimeProvider _time = new();
+    private readonly RecordingSink _sink = new();
+    private readonly MemoryStreamStore _store = new();
+    private readonly RecordingNotifier _notifier = new();
+    private readonly QueuedTimers _timers;
+
+    public StreamGrainTests() => _timers = new QueuedTimers(_time);
+
+    [Fact]
+    public async Task Opening_persists_the_stream_row_before_any_event()
+    {
+        var grain = await ActivateAsync();
+
+        await grain.OpenAsync(Opened());
+
+        var flush = Assert.Single(_sink.Flushes);
+        Assert.Equal(0, flush.EventCount);
+        Assert.Equal("""{"user-agent":"test"}""", flush.State.HeadersJson);
+        Assert.Equal(StreamTransport.WebSocket, flush.State.Transport);
+    }
+
+    [Fact]
+    public async Task Events_below_the_thresholds_wait_for_the_delay_then_flush_together()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(50) });
+
+        await grain.AppendAsync(Batch("{\"n\":1}", "{\"n\":2}"));
+        await grain.AppendAsync(Batch("{\"n\":3}"));
+        _time.Advance(TimeSpan.FromMilliseconds(49));
+        Assert.Equal(0, await _timers.RunDueAsync());
+        Assert.Empty(EventFlushes());
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(1, await _timers.RunDueAsync());
+
+        var flush = Assert.Single(EventFlushes());
+        Assert.Equal(1, flush.FirstSeq);
+        Assert.Equal(3, flush.State.Events);
+        Assert.Equal(["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"], Payloads(flush));
+        Assert.Equal(3, _notifier.Published[^1].Stored);
+    }
+
+    [Fact]
+    public async Task Reaching_the_event_threshold_flushes_at_once_and_cancels_the_timer()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 3, MaxDelay = TimeSpan.FromSeconds(1) });
+
+        await grain.AppendAsync(Batch("1", "2"));
+        Assert.Empty(EventFlushes());
+        await grain.AppendAsync(Batch("3"));
+
+        Assert.Equal(3, Assert.Single(EventFlushes()).State.Events);
+        _time.Advance(TimeSpan.FromSeconds(2));
+        await _timers.RunDueAsync();
+        Assert.Single(EventFlushes());
+    }
+
+    [Fact]
+    public async Task Reaching_the_byte_threshold_flushes_at_once()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 1000, MaxBytes = 10 });
+
+        await grain.AppendAsync(Batch("\"0123456789\""));
+
+        Assert.Single(EventFlushes());
+        Assert.Equal(12, grain.Progress.Bytes);
+    }
+
+    [Fact]
+    public async Task Sequence_numbers_continue_across_flushes()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 2 });
+
+        await grain.AppendAsync(Batch("1", "2"));
+        await grain.AppendAsync(Batch("3", "4"));
+
+        Assert.Equal([1L, 3L], EventFlushes().Select(f => f.FirstSeq));
+        Assert.Equal(4, grain.Progress.Stored);
+    }
+
+    [Fact]
+    public async Task Close_flushes_what_is_left_with_the_close_time_in_the_same_write()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100 });
+        await grain.AppendAsync(Batch("1", "2"));
+
+        var closedAt = _time.GetUtcNow().AddSeconds(5);
+        var progress = await grain.CloseAsync(closedAt);
+
+        var flush = Assert.Single(EventFlushes());
+        Assert.Equal(closedAt, flush.State.ClosedAt);
+        Assert.Equal(2, flush.State.Events);
+        Assert.Equal(2, progress.Stored);
+    }
+
+    [Fact]
+    public async Task Rejected_events_are_counted_in_the_state_but_not_stored()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100 });
+
+        await grain.AppendAsync(Batch("1") with { Rejected = 2 });
+        var progress = await grain.CloseAsync(_time.GetUtcNow());
+
+        Assert.Equal(new StreamProgress(1, 1, 2), progress);
+        Assert.Equal(2, _sink.Flushes[^1].State.Rejected);
+    }
+
+    [Fact]
+    public async Task A_failed_write_keeps_the_events_and_the_retry_stores_them_under_the_same_numbers()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100 });
+        await grain.AppendAsync(Batch("1", "2"));
+
+        _sink.Fail = true;
+        await Assert.ThrowsAsync<IOException>(async () => await grain.FlushAsync());
+        Assert.Equal(0, grain.Progress.Stored);
+        Assert.DoesNotContain(_notifier.Published, p => p.Stored > 0);
+
+        _sink.Fail = false;
+        await grain.AppendAsync(Batch("3"));
+        await grain.FlushAsync();
+
+        var flush = Assert.Single(EventFlushes());
+        Assert.Equal(1, flush.FirstSeq);
+        Assert.Equal(["1", "2", "3"], Payloads(flush));
+    }
+
+    [Fact]
+    public async Task Activation_loads_the_stored_state_and_continues_its_numbering()
+    {
+        _store.States[Key] = StreamState.Opened(Key, Opened()) with { Events = 10, Bytes = 100 };
+        var grain = await ActivateAsync(new FlushOptions { MaxEvents = 1 });
+
+        await grain.OpenAsync(Opened() with { HeadersJson = "{}" });
+        await grain.AppendAsync(Batch("11"));
+
+        var flush = Assert.Single(EventFlushes());
+        Assert.Equal(11, flush.FirstSeq);
+        Assert.Equal("""{"user-agent":"test"}""", flush.State.HeadersJson);
+        Assert.Equal(new StreamProgress(11, 102, 0), grain.Progress);
+    }
+
+    [Fact]
+    public async Task Deactivation_flushes_buffered_events()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100 });
+        await grain.AppendAsync(Batch("1"));
+
+        await grain.OnDeactivateAsync(CancellationToken.None);
+
+        Assert.Single(EventFlushes());
+    }
+
+    [Fact]
+    public async Task Appending_to_a_stream_that_was_never_opened_is_refused()
+    {
+        var grain = await ActivateAsync();
+
+        await Assert.ThrowsAsync<InvalidOperationException>(async () => await grain.AppendAsync(Batch("1")));
+    }
+
+    private async Task<StreamGrain> ActivateAsync(FlushOptions? options = null)
+    {
+        var grain = new StreamGrain(Key, _store, _sink, _timers, _notifier, options ?? new FlushOptions());
+        await grain.OnActivateAsync(CancellationToken.None);
+        return grain;
+    }
+
+    private async Task<StreamGrain> OpenedGrainAsync(FlushOptions options)
+    {
+        var grain = await ActivateAsync(options);
+        await grain.OpenAsync(Opened());
+        return grain;
+    }
+
+    private StreamOpened Opened() => new(StreamTransport.WebSocket, "127.0.0.1:5000", """{"user-agent":"test"}""", _time.GetUtcNow());
+
+    private List<StreamFlush> EventFlushes() => _sink.Flushes.Where(f => f.EventCount > 0).ToList();
+
+    private EventBatch Batch(params string[] events)
+    {
+        var payloads = events.SelectMany(Encoding.UTF8.GetBytes).ToArray();
+        var ends = new int[events.Length];
+        var end = 0;
+        for (var i = 0; i < events.Length; i++)
+            ends[i] = end += Encoding.UTF8.GetByteCount(events[i]);
+        return new EventBatch(payloads, ends, events.Length, 0, _time.GetUtcNow());
+    }
+
+    private static string[] Payloads(StreamFlush flush) =>
+        flush.Batches.SelectMany(batch => Enumerable.Range(0, batch.Count).Select(i => Encoding.UTF8.GetString(batch[i]))).ToArray();
+}

@@ -1,0 +1,32 @@
+using Ingest.Silo.Storage.DuckDb;
+
+namespace Ingest.Tests.Storage.DuckDb;
+
+public sealed class DuckDbOptionsTests
+{
+    [Fact]
+    public void Defaults_are_usable()
+    {
+        var options = new DuckDbOptions();
+
+        Assert.Equal("data/ingest.duckdb", options.Path);
+        Assert.Equal("1GB", options.MemoryLimit);
+        Assert.Equal(0, options.Threads);
+        Assert.Empty(options.Validate());
+    }
+
+    [Fact]
+    public void Each_problem_is_named_with_its_configuration_key()
+    {
+        var options = new DuckDbOptions { Path = "", MemoryLimit = "", Threads = -2, MaxQueuedBytes = 10, QueryConnections = 0 };
+
+        var errors = options.Validate();
+
+        Assert.Equal(5, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:Path", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:MemoryLimit", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:Threads", StringComparison.Ordinal) && e.Contains("-2"));
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:MaxQueuedBytes", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:QueryConnections", StringComparison.Ordinal));
+    }
+}
