@@ -15,7 +15,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private readonly StreamKey _key;
     private readonly IStreamStore _store;
     private readonly IEventSink _sink;
-    private readonly IGrainTimers _timers;
+    private readonly IGrainContext _context;
     private readonly IStreamNotifier _notifier;
     private readonly FlushOptions _options;
     private readonly PendingEvents _pending = new();
@@ -27,14 +27,14 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         StreamKey key,
         IStreamStore store,
         IEventSink sink,
-        IGrainTimers timers,
+        IGrainContext context,
         IStreamNotifier notifier,
         FlushOptions options)
     {
         _key = key;
         _store = store;
         _sink = sink;
-        _timers = timers;
+        _context = context;
         _notifier = notifier;
         _options = options;
     }
@@ -65,7 +65,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
             await FlushCoreAsync(CancellationToken.None);
         else if (_flushTimer is null && !_pending.IsEmpty)
-            _flushTimer = _timers.RegisterTimer(OnFlushTimerAsync, _options.MaxDelay);
+            _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, _options.MaxDelay);
     }
 
     public async ValueTask<StreamProgress> FlushAsync()
@@ -80,6 +80,8 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         _state = _state! with { ClosedAt = closedAt };
         _stateDirty = true;
         await FlushCoreAsync(CancellationToken.None);
+        // Nothing is buffered any more; short-lived streams must not pile up activations.
+        _context.DeactivateOnIdle();
         return Progress;
     }
 

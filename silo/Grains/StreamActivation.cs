@@ -8,19 +8,22 @@ namespace Ingest.Silo.Grains;
 /// The one activation of a stream key. Every call, timer tick and lifecycle hook runs as
 /// a turn: one at a time, in arrival order, so the grain never needs a lock.
 /// </summary>
-internal sealed partial class StreamActivation : IGrainTimers
+internal sealed partial class StreamActivation : IGrainContext
 {
     private readonly SemaphoreSlim _turn = new(1, 1);
     private readonly StreamGrain _grain;
     private readonly TimeProvider _time;
     private readonly ILogger _logger;
     private readonly List<ActivationTimer> _timers = [];
+    private readonly Action<StreamActivation> _retired;
     private bool _activated;
     private bool _deactivated;
+    private bool _deactivateWhenDone;
     private long _lastUsed;
 
-    public StreamActivation(StreamKey key, GrainServices services)
+    public StreamActivation(StreamKey key, GrainServices services, Action<StreamActivation> retired)
     {
+        _retired = retired;
         Key = key;
         _time = services.Time;
         _logger = services.Logger;
@@ -48,9 +51,14 @@ internal sealed partial class StreamActivation : IGrainTimers
         finally
         {
             _lastUsed = _time.GetTimestamp();
+            if (_deactivateWhenDone && !_deactivated)
+                Retire();
             _turn.Release();
         }
     }
+
+    /// <summary>Called by the grain, inside a turn: nothing is pending, so no final flush is needed.</summary>
+    public void DeactivateOnIdle() => _deactivateWhenDone = true;
 
     /// <summary>Flushes and retires the activation if it has not been used for <paramref name="idleFor"/>.</summary>
     public async ValueTask<bool> TryDeactivateAsync(TimeSpan idleFor, CancellationToken cancellationToken)
@@ -65,16 +73,22 @@ internal sealed partial class StreamActivation : IGrainTimers
             if (_activated)
                 await _grain.OnDeactivateAsync(cancellationToken);
             // Only now, with nothing left pending: a failed flush keeps the activation and its events.
-            _deactivated = true;
-            foreach (var timer in _timers)
-                timer.Cancel();
-            _timers.Clear();
+            Retire();
             return true;
         }
         finally
         {
             _turn.Release();
         }
+    }
+
+    private void Retire()
+    {
+        _deactivated = true;
+        foreach (var timer in _timers)
+            timer.Cancel();
+        _timers.Clear();
+        _retired(this);
     }
 
     public IDisposable RegisterTimer(Func<ValueTask> callback, TimeSpan dueTime)

@@ -13,11 +13,13 @@ internal sealed class StreamSilo : IStreamGrainFactory
     private readonly ConcurrentDictionary<StreamKey, StreamActivation> _activations = new();
     private readonly GrainServices _services;
     private readonly StreamNotifier _notifier;
+    private readonly Func<StreamKey, StreamActivation> _activate;
 
     public StreamSilo(GrainServices services, StreamNotifier notifier)
     {
         _services = services;
         _notifier = notifier;
+        _activate = key => new StreamActivation(key, _services, Forget);
     }
 
     public int ActivationCount => _activations.Count;
@@ -30,25 +32,25 @@ internal sealed class StreamSilo : IStreamGrainFactory
     {
         while (true)
         {
-            var activation = _activations.GetOrAdd(key, static (k, services) => new StreamActivation(k, services), _services);
+            var activation = _activations.GetOrAdd(key, _activate);
             var (ran, result) = await activation.TryInvokeAsync(call, CancellationToken.None);
             if (ran)
                 return result;
-            _activations.TryRemove(new KeyValuePair<StreamKey, StreamActivation>(key, activation));
+            Forget(activation);
         }
     }
+
+    private void Forget(StreamActivation activation) =>
+        _activations.TryRemove(new KeyValuePair<StreamKey, StreamActivation>(activation.Key, activation));
 
     /// <summary>Retires activations unused for <paramref name="idleFor"/>; returns how many.</summary>
     public async Task<int> DeactivateIdleAsync(TimeSpan idleFor, CancellationToken cancellationToken)
     {
         var retired = 0;
-        foreach (var (key, activation) in _activations)
+        foreach (var (_, activation) in _activations)
         {
             if (await activation.TryDeactivateAsync(idleFor, cancellationToken))
-            {
-                _activations.TryRemove(new KeyValuePair<StreamKey, StreamActivation>(key, activation));
                 retired++;
-            }
         }
         return retired;
     }
@@ -57,14 +59,8 @@ internal sealed class StreamSilo : IStreamGrainFactory
     public async Task DeactivateAllAsync(CancellationToken cancellationToken)
     {
         var pending = new List<Task>(_activations.Count);
-        foreach (var (key, activation) in _activations)
-            pending.Add(RetireAsync(key, activation, cancellationToken));
+        foreach (var (_, activation) in _activations)
+            pending.Add(activation.TryDeactivateAsync(TimeSpan.Zero, cancellationToken).AsTask());
         await Task.WhenAll(pending);
-    }
-
-    private async Task RetireAsync(StreamKey key, StreamActivation activation, CancellationToken cancellationToken)
-    {
-        if (await activation.TryDeactivateAsync(TimeSpan.Zero, cancellationToken))
-            _activations.TryRemove(new KeyValuePair<StreamKey, StreamActivation>(key, activation));
     }
 }

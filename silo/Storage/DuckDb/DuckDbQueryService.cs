@@ -53,8 +53,9 @@ public sealed partial class DuckDbQueryService : IDisposable
                 }
             }
         }
-        catch (DuckDbException e) when (cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is DuckDbException or QueryRejectedException && cancellationToken.IsCancellationRequested)
         {
+            // DuckDB reports the interrupt as an error, at whichever step it landed.
             throw new OperationCanceledException("The query was cancelled.", e, cancellationToken);
         }
         catch (QueryRejectedException e) when (!cancellationToken.IsCancellationRequested)

@@ -12,9 +12,9 @@ public sealed class StreamGrainTests
     private readonly RecordingSink _sink = new();
     private readonly MemoryStreamStore _store = new();
     private readonly RecordingNotifier _notifier = new();
-    private readonly QueuedTimers _timers;
+    private readonly FakeGrainContext _timers;
 
-    public StreamGrainTests() => _timers = new QueuedTimers(_time);
+    public StreamGrainTests() => _timers = new FakeGrainContext(_time);
 
     [Fact]
     public async Task Opening_persists_the_stream_row_before_any_event()
@@ -101,6 +101,7 @@ public sealed class StreamGrainTests
         Assert.Equal(closedAt, flush.State.ClosedAt);
         Assert.Equal(2, flush.State.Events);
         Assert.Equal(2, progress.Stored);
+        Assert.True(_timers.DeactivationRequested);
     }
 
     [Fact]

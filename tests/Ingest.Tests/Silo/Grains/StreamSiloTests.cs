@@ -95,6 +95,21 @@ public sealed class StreamSiloTests
     }
 
     [Fact]
+    public async Task A_closed_stream_leaves_no_activation_behind_and_can_be_reopened()
+    {
+        var key = new StreamKey("closed");
+        var grain = _silo.GetGrain(key);
+        await grain.OpenAsync(Opened());
+        await grain.AppendAsync(Batch(1));
+        await grain.CloseAsync(_time.GetUtcNow());
+        Assert.Equal(0, _silo.ActivationCount);
+
+        _store.States[key] = _sink.Flushes[^1].State;
+        await grain.AppendAsync(Batch(2));
+        Assert.Equal(2, (await grain.FlushAsync()).Stored);
+    }
+
+    [Fact]
     public async Task Deactivating_everything_flushes_every_grain()
     {
         for (var i = 0; i < 3; i++)

@@ -3,14 +3,19 @@ using Ingest.Grains;
 namespace Ingest.Tests.Fakes;
 
 /// <summary>
-/// Grain timers on a <see cref="ManualTimeProvider"/>: a tick that comes due is queued, and
-/// the test runs it with <see cref="RunDueAsync"/>, as the host would run it as a turn.
+/// A grain's host in a unit test. Timers run on a <see cref="ManualTimeProvider"/>: a tick
+/// that comes due is queued, and the test runs it with <see cref="RunDueAsync"/>, as the
+/// host would run it as a turn.
 /// </summary>
-internal sealed class QueuedTimers(ManualTimeProvider time) : IGrainTimers
+internal sealed class FakeGrainContext(ManualTimeProvider time) : IGrainContext
 {
     private readonly Queue<Func<ValueTask>> _due = new();
 
     public int Registered { get; private set; }
+
+    public bool DeactivationRequested { get; private set; }
+
+    public void DeactivateOnIdle() => DeactivationRequested = true;
 
     public IDisposable RegisterTimer(Func<ValueTask> callback, TimeSpan dueTime)
     {
