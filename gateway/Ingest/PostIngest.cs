@@ -76,6 +76,9 @@ internal sealed partial class PostIngest(
         };
         if (ending == Ending.ShuttingDown)
             context.Response.Headers.RetryAfter = "1";
+        // The rest of the body was left unread: close rather than let Kestrel wait to drain it.
+        if (ending != Ending.Complete)
+            context.Response.Headers.Connection = "close";
         await RespondAsync(context, status, Answer(progress, rejections, note));
     }
 

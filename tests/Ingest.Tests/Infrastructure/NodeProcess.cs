@@ -47,9 +47,16 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>What systemd, Docker or Ctrl-C sends; returns the exit code.</summary>
-    public async Task<int> TerminateAsync()
+    public Task<int> TerminateAsync()
     {
-        Assert.Equal(0, Kill(_process.Id, SigTerm));
+        SignalTerminate();
+        return WaitForExitAsync();
+    }
+
+    public void SignalTerminate() => Assert.Equal(0, Kill(_process.Id, SigTerm));
+
+    public async Task<int> WaitForExitAsync()
+    {
         await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(60));
         return _process.ExitCode;
     }

@@ -1,6 +1,8 @@
 using System.Net.WebSockets;
 using System.Text;
+using Ingest.Silo.Storage.DuckDb;
 using Ingest.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Ingest.Tests.Gateway.Ingest;
 
@@ -101,6 +103,9 @@ public sealed class WebSocketIngestTests
         Assert.Equal(20, streams[0].GetProperty("streams").GetInt64());
         Assert.Equal(10_000, streams[0].GetProperty("events").GetInt64());
         Assert.True(streams[0].GetProperty("ordered").GetBoolean());
+        // Flushes of concurrent streams share commits rather than taking one each.
+        var sink = node.Services.GetRequiredService<DuckDbEventSink>().Counters;
+        Assert.True(sink.StreamsWritten > sink.Commits, $"{sink.StreamsWritten} stream rows in {sink.Commits} commits");
         foreach (var client in clients)
             await client.DisposeAsync();
     }
