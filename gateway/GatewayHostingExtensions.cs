@@ -13,7 +13,7 @@ public static class GatewayHostingExtensions
     /// <summary>Ingest endpoints (WebSocket and POST on <c>/</c>), the query endpoint and health.</summary>
     public static WebApplicationBuilder AddGateway(this WebApplicationBuilder builder)
     {
-        if (string.IsNullOrEmpty(builder.Configuration["urls"]) && string.IsNullOrEmpty(builder.Configuration["Kestrel:Endpoints:Http:Url"]))
+        if (string.IsNullOrEmpty(builder.Configuration["urls"]))
             builder.WebHost.UseUrls(DefaultUrl);
         // Long enough for every open stream to flush and acknowledge at shutdown.
         builder.Services.Configure<HostOptions>(host => host.ShutdownTimeout = TimeSpan.FromSeconds(30));

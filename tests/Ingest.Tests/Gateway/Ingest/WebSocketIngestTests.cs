@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
+using Ingest.Silo.Grains;
 using Ingest.Silo.Storage.DuckDb;
 using Ingest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
@@ -45,6 +46,31 @@ public sealed class WebSocketIngestTests
 
         Assert.Equal(3, client.Counts[^1]);
         Assert.Equal(3, await node.Http.ScalarAsync("select count(*) from events"));
+    }
+
+    [Fact]
+    public async Task A_stream_whose_grain_went_idle_carries_on_from_its_stored_state()
+    {
+        await using var node = await TestNode.StartAsync(new Dictionary<string, string?>
+        {
+            ["Silo:IdleTimeout"] = "00:00:00.200",
+            ["Silo:IdleCheckInterval"] = "00:00:00.100",
+        });
+        var silo = node.Services.GetRequiredService<StreamSilo>();
+        await using var client = await WebSocketClient.ConnectAsync(node.WebSocketAddress);
+
+        await client.SendAsync("{\"n\":1}");
+        await client.WaitForCountAsync(1);
+        await Task.Delay(1000);
+        Assert.Equal(0, silo.ActivationCount);
+        await client.SendAsync("{\"n\":2}");
+        await client.WaitForCountAsync(2);
+        await client.HangUpAsync();
+
+        Assert.Equal([1L, 2L], client.Counts);
+        var rows = await node.Http.QueryAsync("select seq, payload->>'n' as n from events order by seq");
+        Assert.Equal(["1", "2"], rows.Select(r => r.GetProperty("n").GetString()));
+        Assert.Equal(2, await node.Http.ScalarAsync("select events from streams"));
     }
 
     [Fact]
