@@ -6,4 +6,6 @@ namespace Ingest.Grains;
 public interface IStreamNotifier
 {
     void Publish(StreamKey key, StreamProgress progress);
+
+    void PublishFailure(StreamKey key, string reason);
 }

@@ -104,8 +104,17 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             Bytes = current.Bytes + _pending.Bytes,
             Rejected = current.Rejected + _pending.Rejected,
         };
-        // On failure nothing changes here: the events stay pending and the next flush retries them.
-        await _sink.WriteAsync(new StreamFlush(next, current.Events + 1, _pending.Snapshot()), cancellationToken);
+        try
+        {
+            await _sink.WriteAsync(new StreamFlush(next, current.Events + 1, _pending.Snapshot()), cancellationToken);
+        }
+        catch (Exception exception)
+        {
+            // Nothing changes here: the events stay pending and the next flush retries them.
+            // Subscribers hear now, even when this flush ran on a timer with no caller to throw to.
+            _notifier.PublishFailure(_key, exception.Message);
+            throw;
+        }
 
         _state = next;
         _stateDirty = false;

@@ -54,12 +54,25 @@ internal sealed partial class PostIngest(
 
         var rejections = new RejectionLog(options.Value.RejectionsListed);
         Ending ending;
-        await using (body)
+        StreamProgress progress;
+        try
         {
-            using var reader = new NdjsonBodyReader(body, options.Value.MaxEventBytes, rejections, time);
-            ending = await ReadAsync(reader, grain, context.RequestAborted);
+            await using (body)
+            {
+                using var reader = new NdjsonBodyReader(body, options.Value.MaxEventBytes, rejections, time);
+                ending = await ReadAsync(reader, grain, context.RequestAborted);
+            }
+            progress = await grain.CloseAsync(time.GetUtcNow());
         }
-        var progress = await grain.CloseAsync(time.GetUtcNow());
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            // Storage failed: answer with what is durable, which is all a client may count on.
+            LogStorageFailed(key, exception);
+            context.Response.Headers.Connection = "close";
+            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable,
+                $"{tracker.Stored}\nstorage failed, so only the first {tracker.Stored} events are stored: {exception.Message}\n");
+            return;
+        }
         LogClosed(key, ending, progress.Stored, progress.Rejected);
         if (ending == Ending.ClientGone)
             return;
@@ -143,6 +156,9 @@ internal sealed partial class PostIngest(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "POST refused: {Reason}")]
     private partial void LogRefused(string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "POST stream {Key} failed to store its events")]
+    private partial void LogStorageFailed(StreamKey key, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "POST stream {Key} ended ({Ending}): {Stored} stored, {Rejected} rejected")]
     private partial void LogClosed(StreamKey key, Ending ending, long stored, long rejected);

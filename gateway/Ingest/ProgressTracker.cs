@@ -9,12 +9,10 @@ internal sealed class ProgressTracker : IStreamObserver
 
     public long Stored => Interlocked.Read(ref _stored);
 
-    public void OnStored(StreamKey key, StreamProgress progress)
+    public void OnStored(StreamKey key, StreamProgress progress) => AtomicMax.Raise(ref _stored, progress.Stored);
+
+    /// <summary>A POST hears of failures from the call that failed.</summary>
+    public void OnFailed(StreamKey key, string reason)
     {
-        long seen;
-        while ((seen = Interlocked.Read(ref _stored)) < progress.Stored
-            && Interlocked.CompareExchange(ref _stored, progress.Stored, seen) != seen)
-        {
-        }
     }
 }

@@ -21,14 +21,13 @@ internal sealed class WebSocketAcks(WebSocket socket) : IStreamObserver
 
     public void OnStored(StreamKey key, StreamProgress progress)
     {
-        long seen;
-        while ((seen = Interlocked.Read(ref _stored)) < progress.Stored)
-        {
-            if (Interlocked.CompareExchange(ref _stored, progress.Stored, seen) == seen)
-                break;
-        }
+        AtomicMax.Raise(ref _stored, progress.Stored);
         Wake();
     }
+
+    /// <summary>The client may be sending nothing, so close now rather than at its next message.</summary>
+    public void OnFailed(StreamKey key, string reason) =>
+        Close(WebSocketCloseStatus.InternalServerError, $"storage failed: {reason}");
 
     /// <summary>Sends any count not yet sent, then a close frame with this status.</summary>
     public void Close(WebSocketCloseStatus status, string reason)

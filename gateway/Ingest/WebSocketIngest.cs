@@ -29,6 +29,7 @@ internal sealed partial class WebSocketIngest(
         HungUp,
         ClientClosed,
         Aborted,
+        Failed,
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -47,19 +48,29 @@ internal sealed partial class WebSocketIngest(
         using var stopping = lifetime.ApplicationStopping.Register(() => _ = ShutDownAsync(grain, acks));
 
         var rejections = new RejectionLog(options.Value.RejectionsListed);
-        var ending = await ReceiveAsync(socket, grain, key, rejections, context.RequestAborted);
-        var progress = await grain.CloseAsync(time.GetUtcNow());
-        LogClosed(key, ending, progress.Stored, progress.Rejected);
-        if (ending == Ending.Aborted)
-            return;
-
-        acks.OnStored(key, progress);
-        acks.Close(WebSocketCloseStatus.NormalClosure, CloseReason(progress, rejections));
+        Ending ending;
+        try
+        {
+            ending = await ReceiveAsync(socket, grain, key, rejections, context.RequestAborted);
+            var progress = await grain.CloseAsync(time.GetUtcNow());
+            LogClosed(key, ending, progress.Stored, progress.Rejected);
+            if (ending == Ending.Aborted)
+                return;
+            acks.OnStored(key, progress);
+            acks.Close(WebSocketCloseStatus.NormalClosure, CloseReason(progress, rejections));
+        }
+        catch (Exception exception) when (exception is not (OperationCanceledException or WebSocketException))
+        {
+            // Storage failed: the counts already sent are all the client may rely on.
+            LogStorageFailed(key, exception);
+            ending = Ending.Failed;
+            acks.Close(WebSocketCloseStatus.InternalServerError, $"storage failed: {exception.Message}");
+        }
         sending.CancelAfter(options.Value.CloseTimeout);
         try
         {
             await sender;
-            if (ending == Ending.HungUp)
+            if (ending is Ending.HungUp or Ending.Failed)
                 await AwaitClientCloseAsync(socket, sending.Token);
         }
         catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
@@ -134,8 +145,9 @@ internal sealed partial class WebSocketIngest(
                 }
             }
         }
-        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or IOException && !appending.IsFaulted)
         {
+            // The client went away. (A faulted append is storage failing, and goes to the caller.)
             return Ending.Aborted;
         }
         finally
@@ -194,6 +206,9 @@ internal sealed partial class WebSocketIngest(
         rejections.Kept.Count == 0
             ? $"stored {progress.Stored}"
             : $"stored {progress.Stored}, rejected {progress.Rejected}; first: {rejections.Kept[0]}";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "WebSocket stream {Key} failed to store its events")]
+    private partial void LogStorageFailed(StreamKey key, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Flushing a WebSocket stream at shutdown failed")]
     private partial void LogShutdownFlushFailed(Exception exception);

@@ -21,6 +21,14 @@ internal sealed class StreamNotifier : IStreamNotifier
             observer.OnStored(key, progress);
     }
 
+    public void PublishFailure(StreamKey key, string reason)
+    {
+        if (!_observers.TryGetValue(key, out var observers))
+            return;
+        foreach (var observer in observers)
+            observer.OnFailed(key, reason);
+    }
+
     public IDisposable Subscribe(StreamKey key, IStreamObserver observer)
     {
         _observers.AddOrUpdate(key, static (_, o) => [o], static (_, list, o) => list.Add(o), observer);

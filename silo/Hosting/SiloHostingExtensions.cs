@@ -23,6 +23,7 @@ public static class SiloHostingExtensions
 
         services.AddSingleton(provider => DuckDbDatabase.Open(provider.GetRequiredService<IOptions<DuckDbOptions>>().Value));
         services.AddSingleton<DuckDbEventSink>();
+        services.AddSingleton<IEventSink>(provider => provider.GetRequiredService<DuckDbEventSink>());
         services.AddSingleton<DuckDbStreamStore>();
         services.AddSingleton<DuckDbQueryService>();
         services.AddSingleton<StreamNotifier>();
@@ -31,7 +32,7 @@ public static class SiloHostingExtensions
             var options = provider.GetRequiredService<IOptions<SiloOptions>>().Value;
             return new GrainServices(
                 provider.GetRequiredService<DuckDbStreamStore>(),
-                provider.GetRequiredService<DuckDbEventSink>(),
+                provider.GetRequiredService<IEventSink>(),
                 provider.GetRequiredService<StreamNotifier>(),
                 new FlushOptions { MaxEvents = options.FlushMaxEvents, MaxBytes = options.FlushMaxBytes, MaxDelay = options.FlushMaxDelay },
                 provider.GetRequiredService<TimeProvider>(),

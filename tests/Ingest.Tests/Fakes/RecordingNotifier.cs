@@ -17,6 +17,14 @@ internal sealed class RecordingNotifier : IStreamNotifier
         }
     }
 
+    public List<string> Failures { get; } = [];
+
+    public void PublishFailure(StreamKey key, string reason)
+    {
+        lock (_lock)
+            Failures.Add(reason);
+    }
+
     public void Publish(StreamKey key, StreamProgress progress)
     {
         lock (_lock)

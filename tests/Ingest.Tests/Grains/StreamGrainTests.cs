@@ -126,6 +126,7 @@ public sealed class StreamGrainTests
         await Assert.ThrowsAsync<IOException>(async () => await grain.FlushAsync());
         Assert.Equal(0, grain.Progress.Stored);
         Assert.DoesNotContain(_notifier.Published, p => p.Stored > 0);
+        Assert.Equal(["sink is down"], _notifier.Failures);
 
         _sink.Fail = false;
         await grain.AppendAsync(Batch("3"));

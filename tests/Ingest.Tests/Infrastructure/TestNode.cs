@@ -41,7 +41,11 @@ internal sealed class TestNode : IAsyncDisposable
     public IServiceProvider Services => _app.Services;
 
     /// <param name="databasePath">An existing file to reopen; by default a fresh one that is deleted afterwards.</param>
-    public static async Task<TestNode> StartAsync(IDictionary<string, string?>? settings = null, string? databasePath = null)
+    /// <param name="services">Last word on the node's services, e.g. a sink that fails on cue.</param>
+    public static async Task<TestNode> StartAsync(
+        IDictionary<string, string?>? settings = null,
+        string? databasePath = null,
+        Action<IServiceCollection>? services = null)
     {
         var owned = databasePath is null ? new TempDirectory() : null;
         databasePath ??= owned!.File("ingest.duckdb");
@@ -53,6 +57,7 @@ internal sealed class TestNode : IAsyncDisposable
         builder.Logging.SetMinimumLevel(LogLevel.Warning);
         builder.AddSilo();
         builder.AddGateway();
+        services?.Invoke(builder.Services);
         var app = builder.Build();
         app.MapGateway();
         await app.StartAsync();

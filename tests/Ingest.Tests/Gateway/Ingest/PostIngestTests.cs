@@ -4,7 +4,11 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Ingest.Grains;
+using Ingest.Silo.Storage.DuckDb;
+using Ingest.Tests.Fakes;
 using Ingest.Tests.Infrastructure;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Ingest.Tests.Gateway.Ingest;
 
@@ -125,6 +129,30 @@ public sealed class PostIngestTests
         Assert.Equal("1", await next.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task When_storage_fails_the_answer_counts_only_what_is_durable_and_the_node_keeps_serving()
+    {
+        FailingSink? sink = null;
+        await using var node = await TestNode.StartAsync(
+            new Dictionary<string, string?> { ["Silo:FlushMaxEvents"] = "100" },
+            services: services => services.AddSingleton<IEventSink>(provider =>
+                sink = new FailingSink(provider.GetRequiredService<DuckDbEventSink>())));
+        var events = Ndjson.Events(1000);
+        var body = new TriggeringContent(Ndjson.Body(events), splitAt: 40_000, () => sink!.Failing = true);
+
+        using var failed = await node.Http.PostAsync("/", body);
+        var answer = await failed.Content.ReadAsStringAsync();
+        sink!.Failing = false;
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, failed.StatusCode);
+        var acknowledged = long.Parse(answer.Split('\n')[0], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.Contains("No space left on device", answer);
+        Assert.InRange(acknowledged, 1, 999);
+        Assert.True(await node.Http.ScalarAsync("select count(*) from events") >= acknowledged);
+        using var next = await node.Http.PostAsync("/", new StringContent("{\"after\":1}"));
+        Assert.Equal("1", await next.Content.ReadAsStringAsync());
+    }
+
     private static async Task<string> RawPostAsync(TestNode node, string headersAndBody)
     {
         using var client = new TcpClient();
@@ -142,6 +170,25 @@ public sealed class PostIngestTests
         {
             Assert.True(DateTime.UtcNow < deadline, "condition not met within 15 s");
             await Task.Delay(50);
+        }
+    }
+
+    /// <summary>A body sent in two parts, with something done between them.</summary>
+    private sealed class TriggeringContent(byte[] body, int splitAt, Action between) : HttpContent
+    {
+        protected override async Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context)
+        {
+            await stream.WriteAsync(body.AsMemory(0, splitAt));
+            await stream.FlushAsync();
+            await Task.Delay(300);
+            between();
+            await stream.WriteAsync(body.AsMemory(splitAt));
+        }
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = body.Length;
+            return true;
         }
     }
 }

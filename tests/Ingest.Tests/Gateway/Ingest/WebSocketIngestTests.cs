@@ -1,7 +1,9 @@
 using System.Net.WebSockets;
 using System.Text;
+using Ingest.Grains;
 using Ingest.Silo.Grains;
 using Ingest.Silo.Storage.DuckDb;
+using Ingest.Tests.Fakes;
 using Ingest.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -90,6 +92,34 @@ public sealed class WebSocketIngestTests
         Assert.Contains("rejected 3", client.CloseDescription);
         Assert.Equal(["{\"n\":1}", "{\"n\":5}"], await node.Http.PayloadsAsync());
         Assert.Equal(3, await node.Http.ScalarAsync("select rejected from streams"));
+    }
+
+    [Fact]
+    public async Task When_storage_fails_the_stream_closes_with_1011_and_other_streams_carry_on()
+    {
+        FailingSink? sink = null;
+        await using var node = await TestNode.StartAsync(
+            new Dictionary<string, string?> { ["Silo:FlushMaxEvents"] = "10" },
+            services: services => services.AddSingleton<IEventSink>(provider =>
+                sink = new FailingSink(provider.GetRequiredService<DuckDbEventSink>())));
+        await using var client = await WebSocketClient.ConnectAsync(node.WebSocketAddress);
+        for (var i = 1; i <= 10; i++)
+            await client.SendAsync($"{{\"i\":{i}}}");
+        await client.WaitForCountAsync(10);
+
+        sink!.Failing = true;
+        for (var i = 11; i <= 20; i++)
+            await client.SendAsync($"{{\"i\":{i}}}");
+        await client.Completion.WaitAsync(TimeSpan.FromSeconds(30));
+        sink.Failing = false;
+
+        Assert.Equal(WebSocketCloseStatus.InternalServerError, client.CloseStatus);
+        Assert.Contains("storage failed", client.CloseDescription);
+        Assert.Equal(10, client.Counts[^1]);
+        await using var other = await WebSocketClient.ConnectAsync(node.WebSocketAddress);
+        await other.SendAsync("{\"other\":1}");
+        await other.HangUpAsync();
+        Assert.Equal(1, other.Counts[^1]);
     }
 
     [Fact]

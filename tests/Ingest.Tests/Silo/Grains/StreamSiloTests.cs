@@ -140,5 +140,7 @@ public sealed class StreamSiloTests
             if (progress.Stored > 0)
                 heard.TrySetResult(progress);
         }
+
+        public void OnFailed(StreamKey key, string reason) => heard.TrySetException(new IOException(reason));
     }
 }
