@@ -74,6 +74,8 @@ internal sealed partial class PostIngest(
             return;
         }
         LogClosed(key, ending, progress.Stored, progress.Rejected);
+        if (rejections.First is { } first)
+            LogRejections(key, rejections.Count, first.ToString());
         if (ending == Ending.ClientGone)
             return;
 
@@ -160,6 +162,9 @@ internal sealed partial class PostIngest(
     [LoggerMessage(Level = LogLevel.Error, Message = "POST stream {Key} failed to store its events")]
     private partial void LogStorageFailed(StreamKey key, Exception exception);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "POST stream {Key} ended ({Ending}): {Stored} stored, {Rejected} rejected")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "POST stream {Key} rejected {Count} events; first: {First}")]
+    private partial void LogRejections(StreamKey key, long count, string first);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "POST stream {Key} ended ({Ending}): {Stored} stored, {Rejected} rejected")]
     private partial void LogClosed(StreamKey key, Ending ending, long stored, long rejected);
 }

@@ -54,6 +54,8 @@ internal sealed partial class WebSocketIngest(
             ending = await ReceiveAsync(socket, grain, key, rejections, context.RequestAborted);
             var progress = await grain.CloseAsync(time.GetUtcNow());
             LogClosed(key, ending, progress.Stored, progress.Rejected);
+            if (rejections.First is { } first)
+                LogRejections(key, rejections.Count, first.ToString());
             if (ending == Ending.Aborted)
                 return;
             acks.OnStored(key, progress);
@@ -203,9 +205,9 @@ internal sealed partial class WebSocketIngest(
     }
 
     private static string CloseReason(StreamProgress progress, RejectionLog rejections) =>
-        rejections.Kept.Count == 0
+        rejections.First is not { } first
             ? $"stored {progress.Stored}"
-            : $"stored {progress.Stored}, rejected {progress.Rejected}; first: {rejections.Kept[0]}";
+            : $"stored {progress.Stored}, rejected {progress.Rejected}; first: {first}";
 
     [LoggerMessage(Level = LogLevel.Error, Message = "WebSocket stream {Key} failed to store its events")]
     private partial void LogStorageFailed(StreamKey key, Exception exception);
@@ -216,9 +218,12 @@ internal sealed partial class WebSocketIngest(
     [LoggerMessage(Level = LogLevel.Debug, Message = "WebSocket stream {Key} opened from {Remote}")]
     private partial void LogOpened(StreamKey key, string? remote);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "WebSocket stream {Key} ended ({Ending}): {Stored} stored, {Rejected} rejected")]
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebSocket stream {Key} rejected {Count} events; first: {First}")]
+    private partial void LogRejections(StreamKey key, long count, string first);
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "WebSocket stream {Key} ended ({Ending}): {Stored} stored, {Rejected} rejected")]
     private partial void LogClosed(StreamKey key, Ending ending, long stored, long rejected);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "WebSocket stream {Key} rejected event {Event}: {Reason}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "WebSocket stream {Key} rejected event {Event}: {Reason}")]
     private partial void LogRejected(StreamKey key, long @event, string reason);
 }
