@@ -50,13 +50,12 @@ internal sealed partial class PostIngest(
         var grain = grains.GetGrain(key);
         var tracker = new ProgressTracker();
         using var subscription = grains.Observe(key, tracker);
-        await grain.OpenAsync(StreamOpening.From(context, StreamTransport.Http, time));
-
         var rejections = new RejectionLog(options.Value.RejectionsListed);
         Ending ending;
         StreamProgress progress;
         try
         {
+            await grain.OpenAsync(StreamOpening.From(context, StreamTransport.Http, time));
             await using (body)
             {
                 using var reader = new NdjsonBodyReader(body, options.Value.MaxEventBytes, rejections, time);
