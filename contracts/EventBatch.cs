@@ -15,8 +15,6 @@ public sealed record EventBatch(
     int Rejected,
     DateTimeOffset ReceivedAt)
 {
-    public static EventBatch Empty(DateTimeOffset receivedAt) => new([], [], 0, 0, receivedAt);
-
     /// <summary>Bytes of payload held by the batch.</summary>
     public int Bytes => Count == 0 ? 0 : Ends[Count - 1];
 

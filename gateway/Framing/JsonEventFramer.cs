@@ -21,8 +21,6 @@ internal sealed class JsonEventFramer(int maxEventBytes)
     /// <summary>The line that the next unread byte is on.</summary>
     public long Line { get; private set; } = 1;
 
-    public int MaxEventBytes => maxEventBytes;
-
     /// <summary>Finds the next frame in <paramref name="input"/>, the not yet consumed part of the body.</summary>
     public Frame Next(ReadOnlySpan<byte> input, bool isFinalBlock)
     {

@@ -11,17 +11,12 @@ internal sealed class FakeGrainContext(ManualTimeProvider time) : IGrainContext
 {
     private readonly Queue<Func<ValueTask>> _due = new();
 
-    public int Registered { get; private set; }
-
     public bool DeactivationRequested { get; private set; }
 
     public void DeactivateOnIdle() => DeactivationRequested = true;
 
-    public IDisposable RegisterTimer(Func<ValueTask> callback, TimeSpan dueTime)
-    {
-        Registered++;
-        return time.CreateTimer(_ => _due.Enqueue(callback), null, dueTime, Timeout.InfiniteTimeSpan);
-    }
+    public IDisposable RegisterTimer(Func<ValueTask> callback, TimeSpan dueTime) =>
+        time.CreateTimer(_ => _due.Enqueue(callback), null, dueTime, Timeout.InfiniteTimeSpan);
 
     public async Task<int> RunDueAsync()
     {

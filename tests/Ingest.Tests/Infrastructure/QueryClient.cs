@@ -20,9 +20,9 @@ internal static class QueryClient
         return row.EnumerateObject().First().Value.GetInt64();
     }
 
-    public static async Task<List<string>> PayloadsAsync(this HttpClient http, string streamFilter = "true")
+    public static async Task<List<string>> PayloadsAsync(this HttpClient http)
     {
-        var rows = await http.QueryAsync($"select payload::varchar as p from events where {streamFilter} order by stream_id, seq");
+        var rows = await http.QueryAsync("select payload::varchar as p from events order by stream_id, seq");
         return rows.Select(row => row.GetProperty("p").GetString()!).ToList();
     }
 }
