@@ -127,7 +127,7 @@ internal sealed partial class WebSocketIngest(
                     return Ending.HungUp;
                 events++;
                 var message = buffer.AsSpan(0, length);
-                var error = oversize ? $"event is over the {maxEventBytes}-byte size limit" : Validate(message, result.MessageType, maxEventBytes);
+                var error = oversize ? $"event is over the {maxEventBytes}-byte size limit" : JsonEventFramer.Validate(message, maxEventBytes);
                 if (error is null)
                 {
                     builder.Add(message.Trim(" \t\r\n"u8));
@@ -159,12 +159,6 @@ internal sealed partial class WebSocketIngest(
             if (!builder.IsEmpty)
                 await grain.AppendAsync(builder.Build(time.GetUtcNow()));
         }
-    }
-
-    private static string? Validate(ReadOnlySpan<byte> message, WebSocketMessageType type, int maxEventBytes)
-    {
-        var error = JsonEventFramer.Validate(message, maxEventBytes);
-        return error == "invalid UTF-8" && type == WebSocketMessageType.Binary ? "binary message is not valid UTF-8" : error;
     }
 
     private static byte[] Grow(byte[] buffer, int length)

@@ -11,15 +11,13 @@ namespace Ingest.Silo.Grains;
 internal sealed class StreamSilo : IStreamGrainFactory
 {
     private readonly ConcurrentDictionary<StreamKey, StreamActivation> _activations = new();
-    private readonly GrainServices _services;
     private readonly StreamNotifier _notifier;
     private readonly Func<StreamKey, StreamActivation> _activate;
 
     public StreamSilo(GrainServices services, StreamNotifier notifier)
     {
-        _services = services;
         _notifier = notifier;
-        _activate = key => new StreamActivation(key, _services, Forget);
+        _activate = key => new StreamActivation(key, services, Forget);
     }
 
     public int ActivationCount => _activations.Count;

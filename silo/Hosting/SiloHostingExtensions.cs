@@ -3,6 +3,7 @@ using Ingest.Grains;
 using Ingest.Silo.Grains;
 using Ingest.Silo.Storage.DuckDb;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -15,7 +16,7 @@ public static class SiloHostingExtensions
     public static IHostApplicationBuilder AddSilo(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.TryAddTimeProvider();
+        services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
         services.AddOptions<DuckDbOptions>().Bind(builder.Configuration.GetSection(DuckDbOptions.Section)).ValidateOnStart();
@@ -42,11 +43,5 @@ public static class SiloHostingExtensions
         services.AddSingleton<IStreamGrainFactory>(provider => provider.GetRequiredService<StreamSilo>());
         services.AddHostedService<SiloHostedService>();
         return builder;
-    }
-
-    private static void TryAddTimeProvider(this IServiceCollection services)
-    {
-        if (!services.Any(descriptor => descriptor.ServiceType == typeof(TimeProvider)))
-            services.AddSingleton(TimeProvider.System);
     }
 }
