@@ -113,7 +113,7 @@ internal sealed class JsonEventFramer(int maxEventBytes)
     private static Frame Reject(int consumed, long line, string error) =>
         new(FrameKind.Rejected, consumed, 0, 0, line, error);
 
-    private static string TooLarge(int limit) => $"event is over the {limit}-byte size limit";
+    public static string TooLarge(int limit) => $"event is over the {limit}-byte size limit";
 
     private static int StartOfLine(ReadOnlySpan<byte> input, long line)
     {

@@ -127,7 +127,7 @@ internal sealed partial class WebSocketIngest(
                     return Ending.HungUp;
                 events++;
                 var message = buffer.AsSpan(0, length);
-                var error = oversize ? $"event is over the {maxEventBytes}-byte size limit" : JsonEventFramer.Validate(message, maxEventBytes);
+                var error = oversize ? JsonEventFramer.TooLarge(maxEventBytes) : JsonEventFramer.Validate(message, maxEventBytes);
                 if (error is null)
                 {
                     builder.Add(message.Trim(" \t\r\n"u8));
