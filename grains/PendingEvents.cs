@@ -2,7 +2,7 @@ using Ingest.Contracts;
 
 namespace Ingest.Grains;
 
-/// <summary>Events appended since the last flush, kept as the batches they arrived in.</summary>
+/// <summary>Events appended since the last flush, kept as the numbered batches they arrived in.</summary>
 internal sealed class PendingEvents
 {
     private readonly List<EventBatch> _batches = [];
@@ -13,7 +13,12 @@ internal sealed class PendingEvents
 
     public long Rejected { get; private set; }
 
-    public bool IsEmpty => Events == 0 && Rejected == 0;
+    public long Duplicates { get; private set; }
+
+    /// <summary>Sequence numbers taken: events and rejected events.</summary>
+    public long Entries => Events + Rejected;
+
+    public bool IsEmpty => Events == 0 && Rejected == 0 && Duplicates == 0;
 
     public void Add(EventBatch batch)
     {
@@ -24,8 +29,19 @@ internal sealed class PendingEvents
         Rejected += batch.Rejected;
     }
 
-    /// <summary>Hands the batches over; the caller owns the returned list.</summary>
-    public IReadOnlyList<EventBatch> Snapshot() => [.. _batches];
+    public void AddDuplicates(long events) => Duplicates += events;
+
+    /// <summary>The batches, cut to what a sink holding events up to <paramref name="position"/> lacks.</summary>
+    public IReadOnlyList<EventBatch> After(long position)
+    {
+        var batches = new List<EventBatch>(_batches.Count);
+        foreach (var batch in _batches)
+        {
+            if (batch.After(position) is { } part)
+                batches.Add(part);
+        }
+        return batches;
+    }
 
     public void Clear()
     {
@@ -33,5 +49,6 @@ internal sealed class PendingEvents
         Events = 0;
         Bytes = 0;
         Rejected = 0;
+        Duplicates = 0;
     }
 }

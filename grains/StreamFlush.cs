@@ -1,11 +1,23 @@
+using Ingest.Contracts;
+
 namespace Ingest.Grains;
 
 /// <summary>
-/// One stream's share of a sink write: its new state and the events that take it there.
-/// The events get sequence numbers <see cref="FirstSeq"/>, <see cref="FirstSeq"/> + 1, ...
-/// up to <see cref="StreamState.Events"/>.
+/// One stream's share of a sink write: its new state and the events that take the sink there.
+/// Every batch has its <see cref="EventBatch.FirstSeq"/> set; the events' sequence numbers
+/// rise and end at or below <see cref="StreamState.Position"/>. A sink that already holds part
+/// of a stream gets only the part it lacks, so a write may carry the state and no events.
 /// </summary>
-public sealed record StreamFlush(StreamState State, long FirstSeq, IReadOnlyList<Contracts.EventBatch> Batches)
+public sealed record StreamFlush(StreamState State, IReadOnlyList<EventBatch> Batches)
 {
-    public long EventCount => State.Events - FirstSeq + 1;
+    public long EventCount
+    {
+        get
+        {
+            long count = 0;
+            for (var i = 0; i < Batches.Count; i++)
+                count += Batches[i].Count;
+            return count;
+        }
+    }
 }

@@ -4,17 +4,26 @@ namespace Ingest.Grains;
 
 /// <summary>
 /// One stream: its metadata, its counts, and the events not yet durable. Events are
-/// buffered and flushed to the sink when a size threshold is reached, when the oldest
-/// buffered event has waited <see cref="FlushOptions.MaxDelay"/>, on close and on
-/// deactivation (the buffer + timer + flush-on-deactivate pattern of Orleans'
-/// GPSTracker PushNotifierGrain). The state is written in the same sink write as the
-/// events it counts, so counts and events never disagree.
+/// buffered and flushed to the stream's sinks when a size threshold is reached, when the
+/// oldest buffered event has waited <see cref="FlushOptions.MaxDelay"/>, on close and on
+/// deactivation (the buffer + timer + flush-on-deactivate pattern of Orleans' GPSTracker
+/// PushNotifierGrain). Each sink writes the stream's row in the same transaction as the
+/// events it counts, so a sink's counts and events never disagree.
 /// </summary>
+/// <remarks>
+/// Every event takes the stream's next sequence number. A batch that names its first
+/// sequence number is checked against the stream: what the stream holds already is dropped
+/// as duplicates, and a gap is refused. With several sinks, the grain tracks what each one
+/// holds, so a sink that failed is sent only what it lacks, and the stream's progress is what
+/// all of them hold.
+/// </remarks>
 public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 {
+    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+
     private readonly StreamKey _key;
-    private readonly IStreamStore _store;
-    private readonly IEventSink _sink;
+    private readonly SinkSlot[] _slots;
+    private readonly StorageSinks _deployed;
     private readonly IGrainContext _context;
     private readonly IStreamNotifier _notifier;
     private readonly FlushOptions _options;
@@ -22,18 +31,19 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private StreamState? _state;
     private bool _stateDirty;
     private IDisposable? _flushTimer;
+    private int _failedFlushes;
 
     public StreamGrain(
         StreamKey key,
-        IStreamStore store,
-        IEventSink sink,
+        IReadOnlyList<SinkPort> sinks,
         IGrainContext context,
         IStreamNotifier notifier,
         FlushOptions options)
     {
+        ArgumentOutOfRangeException.ThrowIfZero(sinks.Count);
         _key = key;
-        _store = store;
-        _sink = sink;
+        _slots = [.. sinks.Select(port => new SinkSlot(port))];
+        _deployed = sinks.Aggregate(StorageSinks.None, (all, port) => all | port.Sink);
         _context = context;
         _notifier = notifier;
         _options = options;
@@ -41,8 +51,25 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 
     public StreamProgress Progress => _state?.Progress ?? StreamProgress.None;
 
-    public async ValueTask OnActivateAsync(CancellationToken cancellationToken) =>
-        _state = await _store.LoadAsync(_key, cancellationToken);
+    /// <summary>
+    /// Loads the stream's row from every sink. A sink that cannot answer is asked again when the
+    /// stream turns out to need it, so a stream that does not use a failed sink carries on.
+    /// </summary>
+    public async ValueTask OnActivateAsync(CancellationToken cancellationToken)
+    {
+        var loads = _slots.Select(slot => slot.LoadAsync(_key, cancellationToken).AsTask()).ToArray();
+        try
+        {
+            await Task.WhenAll(loads);
+        }
+        catch when (_slots.Any(slot => slot.Loaded))
+        {
+        }
+        if (!_slots.Any(slot => slot.Loaded))
+            await Task.WhenAll(loads);
+        if (FirstRow() is { } row)
+            await ResolveAsync(row.Sinks, row, cancellationToken);
+    }
 
     public ValueTask OnDeactivateAsync(CancellationToken cancellationToken) =>
         FlushCoreAsync(cancellationToken);
@@ -51,17 +78,38 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     {
         if (_state is null)
         {
-            _state = StreamState.Opened(_key, opened);
-            _stateDirty = true;
-            await FlushCoreAsync(CancellationToken.None);
+            var requested = opened.Sinks == StorageSinks.None ? _deployed : opened.Sinks;
+            if ((requested & ~_deployed) != StorageSinks.None)
+                throw new ArgumentException($"This deployment writes to {_deployed.ToNames()}, not {requested.ToNames()}.", nameof(opened));
+            // A sink that failed to load might hold the stream; it must answer before the stream is new.
+            await LoadMissingAsync(requested, CancellationToken.None);
+            if (FirstRow() is { } row)
+            {
+                await ResolveAsync(row.Sinks, row, CancellationToken.None);
+            }
+            else
+            {
+                _state = StreamState.Opened(_key, opened, requested);
+                _stateDirty = true;
+            }
         }
+        await FlushCoreAsync(CancellationToken.None);
         return Progress;
     }
 
     public async ValueTask AppendAsync(EventBatch batch)
     {
-        EnsureOpened();
-        _pending.Add(batch);
+        var state = EnsureOpened();
+        var next = state.Position + _pending.Entries + 1;
+        var first = batch.FirstSeq == 0 ? next : batch.FirstSeq;
+        if (first > next)
+            throw new StreamSequenceException(_key, next - 1, first);
+
+        var numbered = batch with { FirstSeq = first };
+        _pending.AddDuplicates(numbered.EventsThrough(next - 1));
+        if (numbered.After(next - 1) is { } fresh)
+            _pending.Add(fresh);
+
         if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
             await FlushCoreAsync(CancellationToken.None);
         else if (_flushTimer is null && !_pending.IsEmpty)
@@ -76,8 +124,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 
     public async ValueTask<StreamProgress> CloseAsync(DateTimeOffset closedAt)
     {
-        EnsureOpened();
-        _state = _state! with { ClosedAt = closedAt };
+        _state = EnsureOpened() with { ClosedAt = closedAt };
         _stateDirty = true;
         await FlushCoreAsync(CancellationToken.None);
         // Nothing is buffered any more; short-lived streams must not pile up activations.
@@ -85,11 +132,42 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         return Progress;
     }
 
-    private ValueTask OnFlushTimerAsync()
+    public ValueTask<StreamProgress?> GetProgressAsync() => ValueTask.FromResult(_state?.Progress);
+
+    private StreamState? FirstRow() => _slots.FirstOrDefault(slot => slot.Row is not null)?.Row;
+
+    private async ValueTask LoadMissingAsync(StorageSinks sinks, CancellationToken cancellationToken)
+    {
+        foreach (var slot in _slots)
+        {
+            if (!slot.Loaded && sinks.HasFlag(slot.Port.Sink))
+                await slot.LoadAsync(_key, cancellationToken);
+        }
+    }
+
+    /// <summary>The stream's durable state is what every sink it goes to holds: the row furthest behind.</summary>
+    private async ValueTask ResolveAsync(StorageSinks sinks, StreamState known, CancellationToken cancellationToken)
+    {
+        await LoadMissingAsync(sinks, cancellationToken);
+        StreamState? behind = null;
+        foreach (var slot in _slots)
+        {
+            if (!sinks.HasFlag(slot.Port.Sink))
+                continue;
+            var row = slot.Row ?? known with { ClosedAt = null, Events = 0, Bytes = 0, Rejected = 0, Duplicates = 0 };
+            if (behind is null || row.Position < behind.Position)
+                behind = row;
+        }
+        _state = behind ?? throw new InvalidOperationException($"Stream {_key} goes to {sinks.ToNames()}, which this deployment does not have.");
+        // A sink that is behind must be brought level even if no new event comes.
+        _stateDirty = _slots.Any(slot => sinks.HasFlag(slot.Port.Sink) && slot.Row is null);
+    }
+
+    private async ValueTask OnFlushTimerAsync()
     {
         _flushTimer?.Dispose();
         _flushTimer = null;
-        return FlushCoreAsync(CancellationToken.None);
+        await FlushCoreAsync(CancellationToken.None);
     }
 
     private async ValueTask FlushCoreAsync(CancellationToken cancellationToken)
@@ -103,31 +181,50 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             Events = current.Events + _pending.Events,
             Bytes = current.Bytes + _pending.Bytes,
             Rejected = current.Rejected + _pending.Rejected,
+            Duplicates = current.Duplicates + _pending.Duplicates,
         };
+        var routed = _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).ToArray();
+        var writes = routed
+            .Select(slot => WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)), cancellationToken))
+            .ToArray();
         try
         {
-            await _sink.WriteAsync(new StreamFlush(next, current.Events + 1, _pending.Snapshot()), cancellationToken);
+            await Task.WhenAll(writes);
         }
         catch (Exception exception)
         {
-            // Nothing changes here: the events stay pending and the next flush retries them.
-            // Subscribers hear now, even when this flush ran on a timer with no caller to throw to.
+            // The events stay pending and are retried; each sink that took them is sent only what
+            // it lacks. Subscribers hear now, even when this flush ran on a timer with no caller.
             _notifier.PublishFailure(_key, exception.Message);
+            ScheduleRetry();
             throw;
         }
 
         _state = next;
         _stateDirty = false;
         _pending.Clear();
+        _failedFlushes = 0;
         _flushTimer?.Dispose();
         _flushTimer = null;
-        if (next.Events != current.Events || next.Rejected != current.Rejected)
+        if (next.Progress != current.Progress)
             _notifier.Publish(_key, next.Progress);
     }
 
-    private void EnsureOpened()
+    private static async Task WriteAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken)
     {
-        if (_state is null)
-            throw new InvalidOperationException($"Stream {_key} was not opened.");
+        await slot.Port.Writer.WriteAsync(flush, cancellationToken);
+        slot.Wrote(flush.State);
     }
+
+    private void ScheduleRetry()
+    {
+        _failedFlushes++;
+        if (_flushTimer is not null)
+            return;
+        var delay = _options.MaxDelay * Math.Pow(2, Math.Min(_failedFlushes, 10));
+        _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, delay < MaxRetryDelay ? delay : MaxRetryDelay);
+    }
+
+    private StreamState EnsureOpened() =>
+        _state ?? throw new InvalidOperationException($"Stream {_key} was not opened.");
 }

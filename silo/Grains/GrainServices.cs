@@ -5,8 +5,7 @@ namespace Ingest.Silo.Grains;
 
 /// <summary>What every stream activation is built from.</summary>
 internal sealed record GrainServices(
-    IStreamStore Store,
-    IEventSink Sink,
+    IReadOnlyList<SinkPort> Sinks,
     IStreamNotifier Notifier,
     FlushOptions Flush,
     TimeProvider Time,

@@ -20,4 +20,7 @@ internal sealed class StreamGrainReference(StreamSilo silo, StreamKey key) : ISt
 
     public ValueTask<StreamProgress> CloseAsync(DateTimeOffset closedAt) =>
         silo.InvokeAsync(key, grain => grain.CloseAsync(closedAt));
+
+    public ValueTask<StreamProgress?> GetProgressAsync() =>
+        silo.InvokeAsync(key, static grain => grain.GetProgressAsync());
 }

@@ -24,16 +24,19 @@ public static class SiloHostingExtensions
 
         services.AddSingleton(provider => DuckDbDatabase.Open(provider.GetRequiredService<IOptions<DuckDbOptions>>().Value));
         services.AddSingleton<DuckDbEventSink>();
-        services.AddSingleton<IEventSink>(provider => provider.GetRequiredService<DuckDbEventSink>());
+        services.AddKeyedSingleton<IEventSink>(StorageSinks.DuckDb, (provider, _) => provider.GetRequiredService<DuckDbEventSink>());
         services.AddSingleton<DuckDbStreamStore>();
         services.AddSingleton<DuckDbQueryService>();
         services.AddSingleton<StreamNotifier>();
         services.AddSingleton(provider =>
         {
             var options = provider.GetRequiredService<IOptions<SiloOptions>>().Value;
+            var sinks = StorageSinkNames.Parse(options.Sinks);
+            var ports = new List<SinkPort>();
+            if (sinks.HasFlag(StorageSinks.DuckDb))
+                ports.Add(new SinkPort(StorageSinks.DuckDb, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.DuckDb), provider.GetRequiredService<DuckDbStreamStore>()));
             return new GrainServices(
-                provider.GetRequiredService<DuckDbStreamStore>(),
-                provider.GetRequiredService<IEventSink>(),
+                ports,
                 provider.GetRequiredService<StreamNotifier>(),
                 new FlushOptions { MaxEvents = options.FlushMaxEvents, MaxBytes = options.FlushMaxBytes, MaxDelay = options.FlushMaxDelay },
                 provider.GetRequiredService<TimeProvider>(),

@@ -5,6 +5,12 @@ public sealed class SiloOptions
 {
     public const string Section = "Silo";
 
+    /// <summary>
+    /// Where streams' events go: <c>duckdb</c>, <c>postgres</c>, or both as <c>duckdb,postgres</c>.
+    /// A stream may narrow it with the <c>X-Stream-Sinks</c> header.
+    /// </summary>
+    public string Sinks { get; set; } = "duckdb";
+
     /// <summary>A stream flushes once this many events are buffered...</summary>
     public int FlushMaxEvents { get; set; } = 16_384;
 

@@ -1,3 +1,4 @@
+using Ingest.Contracts;
 using Microsoft.Extensions.Options;
 
 namespace Ingest.Silo.Hosting;
@@ -8,6 +9,10 @@ internal sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
     public ValidateOptionsResult Validate(string? name, SiloOptions options)
     {
         var errors = new List<string>();
+        if (!StorageSinkNames.TryParse(options.Sinks, out var sinks, out var unknown))
+            errors.Add($"Silo:Sinks names an unknown sink '{unknown}'; the sinks are duckdb and postgres (got '{options.Sinks}').");
+        else if (sinks == StorageSinks.None)
+            errors.Add("Silo:Sinks must name at least one sink: duckdb, postgres, or duckdb,postgres.");
         if (options.FlushMaxEvents < 1)
             errors.Add($"Silo:FlushMaxEvents must be at least 1 (got {options.FlushMaxEvents}).");
         if (options.FlushMaxBytes < 1)

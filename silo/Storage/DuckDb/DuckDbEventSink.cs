@@ -86,13 +86,13 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     /// <summary>What the flush counts against the queue's bound, once it is known to be writable.</summary>
     private static long Measure(StreamFlush flush)
     {
-        long events = 0;
         long bytes = FlushOverhead;
         var batches = flush.Batches;
         for (var i = 0; i < batches.Count; i++)
         {
             var batch = batches[i];
-            events += batch.Count;
+            if (batch.FirstSeq <= 0)
+                throw new ArgumentException($"The flush of stream {flush.State.Key} holds a batch with no sequence number.", nameof(flush));
             bytes += batch.Bytes + ((long)batch.Count * RowOverhead);
             // DuckDB stores invalid UTF-8 as NULL, which fails the NOT NULL payload and with it
             // every flush in the same commit. The gateway checks already; this keeps a slip there
@@ -100,9 +100,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             if (!Utf8.IsValid(batch.Payloads.AsSpan(0, batch.Bytes)))
                 throw new ArgumentException($"The flush of stream {flush.State.Key} holds an event that is not valid UTF-8.", nameof(flush));
         }
-        if (events != flush.EventCount)
+        if (batches.Count > 0 && batches[^1].FirstSeq + batches[^1].Entries - 1 > flush.State.Position)
             throw new ArgumentException(
-                $"The flush of stream {flush.State.Key} holds {events} events, but its sequence numbers {flush.FirstSeq}..{flush.State.Events} need {flush.EventCount}.",
+                $"The flush of stream {flush.State.Key} holds events past its position {flush.State.Position}.",
                 nameof(flush));
         return bytes;
     }

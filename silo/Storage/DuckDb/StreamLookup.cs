@@ -10,7 +10,7 @@ internal sealed class StreamLookup : IDisposable
 {
     private const string Sql = """
         SELECT transport, remote_addr, CAST(headers AS VARCHAR), epoch_us(opened_at), epoch_us(closed_at),
-               events, bytes, rejected
+               events, bytes, rejected, duplicates, sinks
         FROM streams WHERE id = $1
         """;
 
@@ -51,7 +51,9 @@ internal sealed class StreamLookup : IDisposable
             closedAt.IsNull(0) ? null : DuckDbTimestamp.FromUnixMicros(closedAt.GetInt64(0)),
             new DuckDbColumn(chunk, 5).GetInt64(0),
             new DuckDbColumn(chunk, 6).GetInt64(0),
-            new DuckDbColumn(chunk, 7).GetInt64(0));
+            new DuckDbColumn(chunk, 7).GetInt64(0),
+            new DuckDbColumn(chunk, 8).GetInt64(0),
+            StorageSinkNames.Parse(ReadString(chunk, 9) ?? "duckdb"));
     }
 
     public void Dispose()

@@ -44,7 +44,7 @@ public sealed class StreamGrainTests
         Assert.Equal(1, await _timers.RunDueAsync());
 
         var flush = Assert.Single(EventFlushes());
-        Assert.Equal(1, flush.FirstSeq);
+        Assert.Equal(1, flush.Batches[0].FirstSeq);
         Assert.Equal(3, flush.State.Events);
         Assert.Equal(["{\"n\":1}", "{\"n\":2}", "{\"n\":3}"], Payloads(flush));
         Assert.Equal(3, _notifier.Published[^1].Stored);
@@ -84,7 +84,7 @@ public sealed class StreamGrainTests
         await grain.AppendAsync(Batch("1", "2"));
         await grain.AppendAsync(Batch("3", "4"));
 
-        Assert.Equal([1L, 3L], EventFlushes().Select(f => f.FirstSeq));
+        Assert.Equal([1L, 3L], EventFlushes().Select(f => f.Batches[0].FirstSeq));
         Assert.Equal(4, grain.Progress.Stored);
     }
 
@@ -112,7 +112,7 @@ public sealed class StreamGrainTests
         await grain.AppendAsync(Batch("1") with { Rejected = 2 });
         var progress = await grain.CloseAsync(_time.GetUtcNow());
 
-        Assert.Equal(new StreamProgress(1, 1, 2), progress);
+        Assert.Equal(new StreamProgress(1, 1, 2, 0), progress);
         Assert.Equal(2, _sink.Flushes[^1].State.Rejected);
     }
 
@@ -133,23 +133,23 @@ public sealed class StreamGrainTests
         await grain.FlushAsync();
 
         var flush = Assert.Single(EventFlushes());
-        Assert.Equal(1, flush.FirstSeq);
+        Assert.Equal(1, flush.Batches[0].FirstSeq);
         Assert.Equal(["1", "2", "3"], Payloads(flush));
     }
 
     [Fact]
     public async Task Activation_loads_the_stored_state_and_continues_its_numbering()
     {
-        _store.States[Key] = StreamState.Opened(Key, Opened()) with { Events = 10, Bytes = 100 };
+        _store.States[Key] = StreamState.Opened(Key, Opened(), StorageSinks.DuckDb) with { Events = 10, Bytes = 100 };
         var grain = await ActivateAsync(new FlushOptions { MaxEvents = 1 });
 
         await grain.OpenAsync(Opened() with { HeadersJson = "{}" });
         await grain.AppendAsync(Batch("11"));
 
         var flush = Assert.Single(EventFlushes());
-        Assert.Equal(11, flush.FirstSeq);
+        Assert.Equal(11, flush.Batches[0].FirstSeq);
         Assert.Equal("""{"user-agent":"test"}""", flush.State.HeadersJson);
-        Assert.Equal(new StreamProgress(11, 102, 0), grain.Progress);
+        Assert.Equal(new StreamProgress(11, 102, 0, 0), grain.Progress);
     }
 
     [Fact]
@@ -173,7 +173,7 @@ public sealed class StreamGrainTests
 
     private async Task<StreamGrain> ActivateAsync(FlushOptions? options = null)
     {
-        var grain = new StreamGrain(Key, _store, _sink, _timers, _notifier, options ?? new FlushOptions());
+        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store)], _timers, _notifier, options ?? new FlushOptions());
         await grain.OnActivateAsync(CancellationToken.None);
         return grain;
     }

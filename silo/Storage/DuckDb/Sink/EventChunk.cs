@@ -49,12 +49,11 @@ internal sealed unsafe class EventChunk : IDisposable
         BindVectors();
     }
 
-    /// <summary>Adds a flush's events, numbered from its first sequence number.</summary>
+    /// <summary>Adds a flush's events under the sequence numbers their batches give them.</summary>
     public void Add(StreamFlush flush, DuckDbAppender appender)
     {
         Span<byte> key = stackalloc byte[Encoding.UTF8.GetMaxByteCount(StreamKey.MaxLength)];
         var keyLength = (ulong)Encoding.UTF8.GetBytes(flush.State.Key.Value, key);
-        var seq = flush.FirstSeq;
         var batches = flush.Batches;
         fixed (byte* keyBytes = key)
         {
@@ -63,6 +62,8 @@ internal sealed unsafe class EventChunk : IDisposable
                 var batch = batches[b];
                 var receivedAt = DuckDbTimestamp.ToUnixMicros(batch.ReceivedAt);
                 var ends = batch.Ends;
+                var offsets = batch.Offsets;
+                var firstSeq = batch.FirstSeq;
                 fixed (byte* payloads = batch.Payloads)
                 {
                     var start = 0;
@@ -73,7 +74,7 @@ internal sealed unsafe class EventChunk : IDisposable
                         var end = ends[i];
                         var row = (ulong)_rows;
                         NativeMethods.Vector.AssignStringElement(_streamIds, row, keyBytes, keyLength);
-                        _seqs[_rows] = seq++;
+                        _seqs[_rows] = firstSeq + (offsets is null ? i : offsets[i]);
                         _receivedAt[_rows] = receivedAt;
                         NativeMethods.Vector.AssignStringElement(_payloads, row, payloads + start, (ulong)(end - start));
                         _rows++;

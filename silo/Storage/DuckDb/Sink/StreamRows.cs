@@ -17,11 +17,12 @@ internal sealed unsafe class StreamRows : IDisposable
 
     // Only what changes is updated; the opening metadata is the first flush's.
     private const string Upsert = """
-        INSERT INTO streams (id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected)
-        SELECT id, transport, remote_addr, CAST(headers AS JSON), opened_at, closed_at, events, bytes, rejected
+        INSERT INTO streams (id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected, duplicates, sinks)
+        SELECT id, transport, remote_addr, CAST(headers AS JSON), opened_at, closed_at, events, bytes, rejected, duplicates, sinks
         FROM stream_updates
         ON CONFLICT (id) DO UPDATE SET
-          closed_at = excluded.closed_at, events = excluded.events, bytes = excluded.bytes, rejected = excluded.rejected
+          closed_at = excluded.closed_at, events = excluded.events, bytes = excluded.bytes, rejected = excluded.rejected,
+          duplicates = excluded.duplicates
         """;
 
     private static readonly (string Name, DuckDbType Type)[] Columns =
@@ -29,6 +30,7 @@ internal sealed unsafe class StreamRows : IDisposable
         ("id", DuckDbType.Varchar), ("transport", DuckDbType.Varchar), ("remote_addr", DuckDbType.Varchar),
         ("headers", DuckDbType.Varchar), ("opened_at", DuckDbType.TimestampTz), ("closed_at", DuckDbType.TimestampTz),
         ("events", DuckDbType.BigInt), ("bytes", DuckDbType.BigInt), ("rejected", DuckDbType.BigInt),
+        ("duplicates", DuckDbType.BigInt), ("sinks", DuckDbType.Varchar),
     ];
 
     private readonly DuckDbLogicalTypeHandle[] _types = new DuckDbLogicalTypeHandle[Columns.Length];
@@ -93,6 +95,8 @@ internal sealed unsafe class StreamRows : IDisposable
         WriteInt64(6, row, state.Events);
         WriteInt64(7, row, state.Bytes);
         WriteInt64(8, row, state.Rejected);
+        WriteInt64(9, row, state.Duplicates);
+        WriteString(10, row, state.Sinks.ToNames());
     }
 
     private void WriteString(int column, int row, string? value)

@@ -4,6 +4,7 @@ using System.Net.Http.Headers;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Storage.DuckDb;
 using Ingest.Tests.Fakes;
@@ -135,7 +136,7 @@ public sealed class PostIngestTests
         FailingSink? sink = null;
         await using var node = await TestNode.StartAsync(
             new Dictionary<string, string?> { ["Silo:FlushMaxEvents"] = "100" },
-            services: services => services.AddSingleton<IEventSink>(provider =>
+            services: services => services.AddKeyedSingleton<IEventSink>(StorageSinks.DuckDb, (provider, _) =>
                 sink = new FailingSink(provider.GetRequiredService<DuckDbEventSink>())));
         var events = Ndjson.Events(1000);
         var body = new TriggeringContent(Ndjson.Body(events), splitAt: 40_000, () => sink!.Failing = true);

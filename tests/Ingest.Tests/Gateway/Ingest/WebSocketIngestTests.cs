@@ -1,5 +1,6 @@
 using System.Net.WebSockets;
 using System.Text;
+using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Grains;
 using Ingest.Silo.Storage.DuckDb;
@@ -100,7 +101,7 @@ public sealed class WebSocketIngestTests
         FailingSink? sink = null;
         await using var node = await TestNode.StartAsync(
             new Dictionary<string, string?> { ["Silo:FlushMaxEvents"] = "10" },
-            services: services => services.AddSingleton<IEventSink>(provider =>
+            services: services => services.AddKeyedSingleton<IEventSink>(StorageSinks.DuckDb, (provider, _) =>
                 sink = new FailingSink(provider.GetRequiredService<DuckDbEventSink>())));
         await using var client = await WebSocketClient.ConnectAsync(node.WebSocketAddress);
         for (var i = 1; i <= 10; i++)

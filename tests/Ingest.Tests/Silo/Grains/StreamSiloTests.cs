@@ -17,7 +17,7 @@ public sealed class StreamSiloTests
     {
         var flush = new FlushOptions { MaxEvents = 1000, MaxDelay = TimeSpan.FromMilliseconds(50) };
         var notifier = new StreamNotifier();
-        _silo = new StreamSilo(new GrainServices(_store, _sink, notifier, flush, _time, NullLogger.Instance), notifier);
+        _silo = new StreamSilo(new GrainServices([new SinkPort(StorageSinks.DuckDb, _sink, _store)], notifier, flush, _time, NullLogger.Instance), notifier);
     }
 
     [Fact]
@@ -91,7 +91,7 @@ public sealed class StreamSiloTests
 
         Assert.Equal(2, progress.Stored);
         Assert.Equal(2, _store.Loads);
-        Assert.Equal(2, _sink.Flushes[^1].FirstSeq);
+        Assert.Equal(2, _sink.Flushes[^1].Batches[0].FirstSeq);
     }
 
     [Fact]

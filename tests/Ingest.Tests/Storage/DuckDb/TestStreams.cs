@@ -13,7 +13,8 @@ internal static class TestStreams
     public static StreamState Opened(string? remoteAddress = "10.0.0.7", StreamTransport transport = StreamTransport.WebSocket) =>
         StreamState.Opened(
             StreamKey.New(),
-            new StreamOpened(transport, remoteAddress, """{"user-agent":"test","x-tag":["a","b"]}""", Start));
+            new StreamOpened(transport, remoteAddress, """{"user-agent":"test","x-tag":["a","b"]}""", Start),
+            StorageSinks.DuckDb);
 
     public static EventBatch Batch(DateTimeOffset receivedAt, IEnumerable<string> events, int rejected = 0)
     {
@@ -40,7 +41,15 @@ internal static class TestStreams
             Rejected = state.Rejected + batches.Sum(b => b.Rejected),
             ClosedAt = closedAt ?? state.ClosedAt,
         };
-        return new StreamFlush(next, state.Events + 1, batches);
+        // Numbered as a grain numbers them: each batch continues where the last one ended.
+        var seq = state.Position + 1;
+        var numbered = new EventBatch[batches.Length];
+        for (var i = 0; i < batches.Length; i++)
+        {
+            numbered[i] = batches[i] with { FirstSeq = seq };
+            seq += batches[i].Entries;
+        }
+        return new StreamFlush(next, numbered);
     }
 
     public static string Event(int i, string level = "info") =>
