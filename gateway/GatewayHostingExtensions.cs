@@ -24,6 +24,7 @@ public static class GatewayHostingExtensions
             .ValidateOnStart();
         builder.Services.AddSingleton<WebSocketIngest>();
         builder.Services.AddSingleton<PostIngest>();
+        builder.Services.AddSingleton<SinkSelection>();
         builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("duckdb");
         return builder;
     }

@@ -93,6 +93,13 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
                 _stateDirty = true;
             }
         }
+        var state = EnsureOpened();
+        if (state.ClosedAt is not null)
+        {
+            // A named stream reopens: it is no longer closed.
+            _state = state with { ClosedAt = null };
+            _stateDirty = true;
+        }
         await FlushCoreAsync(CancellationToken.None);
         return Progress;
     }
@@ -194,8 +201,10 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         catch (Exception exception)
         {
             // The events stay pending and are retried; each sink that took them is sent only what
-            // it lacks. Subscribers hear now, even when this flush ran on a timer with no caller.
-            _notifier.PublishFailure(_key, exception.Message);
+            // it lacks. Subscribers hear now, even when this flush ran on a timer with no caller;
+            // storage that is merely behind is no failure, and the stream waits for it instead.
+            if (exception is not StorageBackpressureException)
+                _notifier.PublishFailure(_key, exception.Message);
             ScheduleRetry();
             throw;
         }

@@ -14,7 +14,7 @@ internal sealed class NdjsonBodyReader : IDisposable
 
     private readonly Stream _body;
     private readonly JsonEventFramer _framer;
-    private readonly EventBatchBuilder _builder = new();
+    private readonly EventBatchBuilder _builder;
     private readonly RejectionLog _rejections;
     private readonly TimeProvider _time;
     private byte[] _window;
@@ -23,9 +23,11 @@ internal sealed class NdjsonBodyReader : IDisposable
     private bool _endOfBody;
     private long _events;
 
-    public NdjsonBodyReader(Stream body, int maxEventBytes, RejectionLog rejections, TimeProvider time)
+    /// <param name="firstSeq">The sequence number of the body's first event.</param>
+    public NdjsonBodyReader(Stream body, int maxEventBytes, RejectionLog rejections, TimeProvider time, long firstSeq = 1)
     {
         _body = body;
+        _builder = new EventBatchBuilder(firstSeq);
         _framer = new JsonEventFramer(maxEventBytes);
         _rejections = rejections;
         _time = time;

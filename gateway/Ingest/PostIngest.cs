@@ -18,6 +18,7 @@ namespace Ingest.Gateway.Ingest;
 /// </summary>
 internal sealed partial class PostIngest(
     IStreamGrainFactory grains,
+    SinkSelection sinks,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -34,6 +35,13 @@ internal sealed partial class PostIngest(
     public async Task HandleAsync(HttpContext context)
     {
         var request = context.Request;
+        var stream = StreamRequest.Parse(request, sinks.Deployed, out var invalid);
+        if (stream is null)
+        {
+            LogRefused(invalid!);
+            await RespondAsync(context, StatusCodes.Status400BadRequest, $"0\n{invalid}\n");
+            return;
+        }
         var refusal = BodyEncoding.CheckContentType(request.ContentType);
         var body = refusal is null ? BodyEncoding.Decode(request, out refusal) : null;
         if (body is null)
@@ -46,30 +54,31 @@ internal sealed partial class PostIngest(
         context.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize = null;
         context.Features.Get<IHttpMinRequestBodyDataRateFeature>()?.MinDataRate = null;
 
-        var key = StreamKey.New();
+        var key = stream.Key;
         var grain = grains.GetGrain(key);
         var tracker = new ProgressTracker();
         using var subscription = grains.Observe(key, tracker);
         var rejections = new RejectionLog(options.Value.RejectionsListed);
         Ending ending;
+        StreamProgress opened;
         StreamProgress progress;
         try
         {
-            await grain.OpenAsync(StreamOpening.From(context, StreamTransport.Http, time));
+            opened = await grain.OpenAsync(StreamOpening.From(context, StreamTransport.Http, stream.Sinks, time));
+            tracker.OnStored(key, opened);
+            var firstSeq = stream.FirstSeq ?? opened.Position + 1;
+            if (firstSeq > opened.Position + 1)
+                throw new StreamSequenceException(key, opened.Position, firstSeq);
             await using (body)
             {
-                using var reader = new NdjsonBodyReader(body, options.Value.MaxEventBytes, rejections, time);
+                using var reader = new NdjsonBodyReader(body, options.Value.MaxEventBytes, rejections, time, firstSeq);
                 ending = await ReadAsync(reader, grain, context.RequestAborted);
             }
             progress = await grain.CloseAsync(time.GetUtcNow());
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
-            // Storage failed: answer with what is durable, which is all a client may count on.
-            LogStorageFailed(key, exception);
-            context.Response.Headers.Connection = "close";
-            await RespondAsync(context, StatusCodes.Status503ServiceUnavailable,
-                $"{tracker.Stored}\nstorage failed, so only the first {tracker.Stored} events are stored: {exception.Message}\n");
+            await RespondToFailureAsync(context, stream, tracker.Latest, exception);
             return;
         }
         LogClosed(key, ending, progress.Stored, progress.Rejected);
@@ -78,14 +87,12 @@ internal sealed partial class PostIngest(
         if (ending == Ending.ClientGone)
             return;
 
-        context.Response.Headers["X-Stream-Id"] = key.Value;
-        context.Response.Headers["X-Events-Stored"] = progress.Stored.ToString(CultureInfo.InvariantCulture);
-        context.Response.Headers["X-Events-Rejected"] = progress.Rejected.ToString(CultureInfo.InvariantCulture);
+        stream.Describe(context.Response, progress);
         var (status, note) = ending switch
         {
             Ending.ShuttingDown => (StatusCodes.Status503ServiceUnavailable, "server shutting down: the rest of the body was not read"),
             Ending.BadEncoding => (StatusCodes.Status400BadRequest, "body could not be decoded with its Content-Encoding: the rest was not read"),
-            _ when progress.Stored == 0 && progress.Rejected > 0 => (StatusCodes.Status400BadRequest, null),
+            _ when progress.Stored == opened.Stored && progress.Rejected > opened.Rejected => (StatusCodes.Status400BadRequest, null),
             _ => (StatusCodes.Status200OK, null),
         };
         if (ending == Ending.ShuttingDown)
@@ -93,7 +100,39 @@ internal sealed partial class PostIngest(
         // The rest of the body was left unread: close rather than let Kestrel wait to drain it.
         if (ending != Ending.Complete)
             context.Response.Headers.Connection = "close";
-        await RespondAsync(context, status, Answer(progress, rejections, note));
+        var duplicates = progress.Duplicates - opened.Duplicates;
+        if (duplicates > 0)
+            note = $"{(note is null ? "" : note + "\n")}duplicate {duplicates}: the stream already held them, so they were dropped";
+        await RespondAsync(context, status, Answer(stream.Count(progress), rejections, note));
+    }
+
+    /// <summary>
+    /// Nothing more is read. The answer starts with what is durable, which is all a client may
+    /// count on; a resuming client sends again from there.
+    /// </summary>
+    private async Task RespondToFailureAsync(HttpContext context, StreamRequest stream, StreamProgress durable, Exception exception)
+    {
+        var count = stream.Count(durable);
+        stream.Describe(context.Response, durable);
+        context.Response.Headers.Connection = "close";
+        switch (exception)
+        {
+            case StreamSequenceException gap:
+                LogGap(stream.Key, gap.Position, gap.FirstSeq);
+                await RespondAsync(context, StatusCodes.Status409Conflict, $"{count}\n{stream.Gap(gap.Position, gap.FirstSeq)}\n");
+                break;
+            case StorageBackpressureException behind:
+                LogBackpressure(stream.Key, exception.Message);
+                context.Response.Headers.RetryAfter = Math.Max(1, (int)Math.Ceiling(behind.RetryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture);
+                await RespondAsync(context, StatusCodes.Status503ServiceUnavailable,
+                    $"{count}\nstorage is behind, so only events up to {durable.Position} are stored: {exception.Message}\n");
+                break;
+            default:
+                LogStorageFailed(stream.Key, exception);
+                await RespondAsync(context, StatusCodes.Status503ServiceUnavailable,
+                    $"{count}\nstorage failed, so only events up to {durable.Position} are stored: {exception.Message}\n");
+                break;
+        }
     }
 
     private async Task<Ending> ReadAsync(NdjsonBodyReader reader, IStreamGrain grain, CancellationToken aborted)
@@ -127,9 +166,9 @@ internal sealed partial class PostIngest(
     }
 
     /// <summary>The count first, alone on the first line, so clients that read one number get it.</summary>
-    private static string Answer(StreamProgress progress, RejectionLog rejections, string? note)
+    private static string Answer(long count, RejectionLog rejections, string? note)
     {
-        var stored = progress.Stored.ToString(CultureInfo.InvariantCulture);
+        var stored = count.ToString(CultureInfo.InvariantCulture);
         if (rejections.Count == 0 && note is null)
             return stored;
         var text = new StringBuilder(stored).Append('\n');
@@ -157,6 +196,12 @@ internal sealed partial class PostIngest(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "POST refused: {Reason}")]
     private partial void LogRefused(string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "POST stream {Key} refused: it holds events up to {Position}, and the request starts at {FirstSeq}")]
+    private partial void LogGap(StreamKey key, long position, long firstSeq);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "POST stream {Key} answered 503: {Reason}")]
+    private partial void LogBackpressure(StreamKey key, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "POST stream {Key} failed to store its events")]
     private partial void LogStorageFailed(StreamKey key, Exception exception);

@@ -2,14 +2,24 @@ using Ingest.Contracts;
 
 namespace Ingest.Gateway.Ingest;
 
-/// <summary>Remembers the newest durable count of a stream, for answers given after a failure.</summary>
+/// <summary>Remembers the newest durable progress of a stream, for answers given after a failure.</summary>
 internal sealed class ProgressTracker : IStreamObserver
 {
-    private long _stored;
+    private StreamProgress _latest = StreamProgress.None;
 
-    public long Stored => Interlocked.Read(ref _stored);
+    public StreamProgress Latest => Volatile.Read(ref _latest);
 
-    public void OnStored(StreamKey key, StreamProgress progress) => AtomicMax.Raise(ref _stored, progress.Stored);
+    public void OnStored(StreamKey key, StreamProgress progress)
+    {
+        var seen = Volatile.Read(ref _latest);
+        while (progress.Position > seen.Position || (progress.Position == seen.Position && progress.Duplicates > seen.Duplicates))
+        {
+            var raced = Interlocked.CompareExchange(ref _latest, progress, seen);
+            if (ReferenceEquals(raced, seen))
+                return;
+            seen = raced;
+        }
+    }
 
     /// <summary>A POST hears of failures from the call that failed.</summary>
     public void OnFailed(StreamKey key, string reason)

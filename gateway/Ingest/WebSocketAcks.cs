@@ -10,18 +10,19 @@ namespace Ingest.Gateway.Ingest;
 /// frame. It is the socket's only sender, since a WebSocket allows one send at a time; a
 /// slow reader only ever gets the newest count.
 /// </summary>
-internal sealed class WebSocketAcks(WebSocket socket) : IStreamObserver
+/// <remarks>A named stream hears its position, which counts rejected events too, so a resuming client knows where to send from.</remarks>
+internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IStreamObserver
 {
     private readonly SemaphoreSlim _wake = new(0);
-    private long _stored;
-    private long _sent;
+    private long _stored = -1;
+    private long _sent = -1;
     private int _awake;
     private WebSocketCloseStatus? _closeStatus;
     private string? _closeReason;
 
     public void OnStored(StreamKey key, StreamProgress progress)
     {
-        AtomicMax.Raise(ref _stored, progress.Stored);
+        AtomicMax.Raise(ref _stored, stream.Count(progress));
         Wake();
     }
 

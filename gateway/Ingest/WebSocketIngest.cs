@@ -16,6 +16,7 @@ namespace Ingest.Gateway.Ingest;
 /// </summary>
 internal sealed partial class WebSocketIngest(
     IStreamGrainFactory grains,
+    SinkSelection sinks,
     IOptions<GatewayOptions> options,
     TimeProvider time,
     IHostApplicationLifetime lifetime,
@@ -34,14 +35,42 @@ internal sealed partial class WebSocketIngest(
 
     public async Task HandleAsync(HttpContext context)
     {
-        var opened = StreamOpening.From(context, StreamTransport.WebSocket, time);
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
-        var key = StreamKey.New();
+        // Everything that can refuse the stream is settled before the upgrade, so a client hears why over HTTP.
+        var stream = StreamRequest.Parse(context.Request, sinks.Deployed, out var invalid);
+        if (stream is null)
+        {
+            await Results.Text($"{invalid}\n", statusCode: StatusCodes.Status400BadRequest).ExecuteAsync(context);
+            return;
+        }
+        var key = stream.Key;
         var grain = grains.GetGrain(key);
-        await grain.OpenAsync(opened);
-        LogOpened(key, opened.RemoteAddress);
+        var opening = StreamOpening.From(context, StreamTransport.WebSocket, stream.Sinks, time);
+        StreamProgress opened;
+        try
+        {
+            opened = await grain.OpenAsync(opening);
+        }
+        catch (Exception exception) when (exception is not OperationCanceledException)
+        {
+            LogStorageFailed(key, exception);
+            context.Response.Headers.RetryAfter = "1";
+            await Results.Text($"storage failed: {exception.Message}\n", statusCode: StatusCodes.Status503ServiceUnavailable).ExecuteAsync(context);
+            return;
+        }
+        var firstSeq = stream.FirstSeq ?? opened.Position + 1;
+        stream.Describe(context.Response, opened);
+        if (firstSeq > opened.Position + 1)
+        {
+            await Results.Text($"{stream.Gap(opened.Position, firstSeq)}\n", statusCode: StatusCodes.Status409Conflict).ExecuteAsync(context);
+            return;
+        }
 
-        var acks = new WebSocketAcks(socket);
+        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        LogOpened(key, opening.RemoteAddress);
+        var acks = new WebSocketAcks(socket, stream);
+        // A named stream's client learns first where the stream stands, and resumes from there.
+        if (stream.Named)
+            acks.OnStored(key, opened);
         using var subscription = grains.Observe(key, acks);
         using var sending = new CancellationTokenSource();
         var sender = acks.RunAsync(sending.Token);
@@ -51,7 +80,7 @@ internal sealed partial class WebSocketIngest(
         Ending ending;
         try
         {
-            ending = await ReceiveAsync(socket, grain, key, rejections, context.RequestAborted);
+            ending = await ReceiveAsync(socket, grain, key, new EventBatchBuilder(firstSeq), rejections, context.RequestAborted);
             var progress = await grain.CloseAsync(time.GetUtcNow());
             LogClosed(key, ending, progress.Stored, progress.Rejected);
             if (rejections.First is { } first)
@@ -60,6 +89,11 @@ internal sealed partial class WebSocketIngest(
                 return;
             acks.OnStored(key, progress);
             acks.Close(WebSocketCloseStatus.NormalClosure, CloseReason(progress, rejections));
+        }
+        catch (StreamSequenceException gap)
+        {
+            ending = Ending.Failed;
+            acks.Close(WebSocketCloseStatus.PolicyViolation, stream.Gap(gap.Position, gap.FirstSeq));
         }
         catch (Exception exception) when (exception is not (OperationCanceledException or WebSocketException))
         {
@@ -81,11 +115,10 @@ internal sealed partial class WebSocketIngest(
         }
     }
 
-    private async Task<Ending> ReceiveAsync(WebSocket socket, IStreamGrain grain, StreamKey key, RejectionLog rejections, CancellationToken aborted)
+    private async Task<Ending> ReceiveAsync(WebSocket socket, IStreamGrain grain, StreamKey key, EventBatchBuilder builder, RejectionLog rejections, CancellationToken aborted)
     {
         var maxEventBytes = options.Value.MaxEventBytes;
         var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        var builder = new EventBatchBuilder();
         var appending = Task.CompletedTask;
         var length = 0;
         var oversize = false;
@@ -99,7 +132,7 @@ internal sealed partial class WebSocketIngest(
                 if (!receive.IsCompleted && !builder.IsEmpty)
                 {
                     await appending;
-                    appending = grain.AppendAsync(builder.Build(time.GetUtcNow())).AsTask();
+                    appending = AppendAsync(grain, builder.Build(time.GetUtcNow()), aborted);
                 }
                 var result = await receive;
                 if (result.MessageType == WebSocketMessageType.Close)
@@ -143,7 +176,7 @@ internal sealed partial class WebSocketIngest(
                 if (builder.Count >= BatchEvents || builder.Bytes >= BatchBytes)
                 {
                     await appending;
-                    appending = grain.AppendAsync(builder.Build(time.GetUtcNow())).AsTask();
+                    appending = AppendAsync(grain, builder.Build(time.GetUtcNow()), aborted);
                 }
             }
         }
@@ -157,7 +190,40 @@ internal sealed partial class WebSocketIngest(
             ArrayPool<byte>.Shared.Return(buffer);
             await appending;
             if (!builder.IsEmpty)
-                await grain.AppendAsync(builder.Build(time.GetUtcNow()));
+                await AppendAsync(grain, builder.Build(time.GetUtcNow()), aborted);
+        }
+    }
+
+    /// <summary>
+    /// Hands a batch to the grain. While storage is behind, the grain keeps the batch and this
+    /// waits for storage to take it, so the socket is not read meanwhile: the client is held
+    /// back by TCP flow control, and the node's memory stays bounded.
+    /// </summary>
+    private async Task AppendAsync(IStreamGrain grain, EventBatch batch, CancellationToken aborted)
+    {
+        TimeSpan wait;
+        try
+        {
+            await grain.AppendAsync(batch);
+            return;
+        }
+        catch (StorageBackpressureException behind)
+        {
+            wait = behind.RetryAfter;
+        }
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(aborted, lifetime.ApplicationStopping);
+        while (true)
+        {
+            await Task.Delay(wait, time, waiting.Token);
+            try
+            {
+                await grain.FlushAsync();
+                return;
+            }
+            catch (StorageBackpressureException behind)
+            {
+                wait = behind.RetryAfter;
+            }
         }
     }
 
@@ -199,9 +265,12 @@ internal sealed partial class WebSocketIngest(
     }
 
     private static string CloseReason(StreamProgress progress, RejectionLog rejections) =>
-        rejections.First is not { } first
-            ? $"stored {progress.Stored}"
-            : $"stored {progress.Stored}, rejected {progress.Rejected}; first: {first}";
+        (rejections.First, progress.Duplicates) switch
+        {
+            (null, 0) => $"stored {progress.Stored}",
+            (null, var duplicates) => $"stored {progress.Stored}, duplicate {duplicates}",
+            ({ } first, _) => $"stored {progress.Stored}, rejected {progress.Rejected}; first: {first}",
+        };
 
     [LoggerMessage(Level = LogLevel.Error, Message = "WebSocket stream {Key} failed to store its events")]
     private partial void LogStorageFailed(StreamKey key, Exception exception);
