@@ -53,6 +53,13 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         return WaitForExitAsync();
     }
 
+    /// <summary>SIGKILL: the node gets no chance to flush or say goodbye.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill();
+        await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(30));
+    }
+
     public void SignalTerminate() => Assert.Equal(0, Kill(_process.Id, SigTerm));
 
     public async Task<int> WaitForExitAsync()

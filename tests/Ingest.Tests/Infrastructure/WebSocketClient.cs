@@ -23,9 +23,13 @@ internal sealed class WebSocketClient : IAsyncDisposable
 
     public string? CloseDescription => _socket.CloseStatusDescription;
 
-    public static async Task<WebSocketClient> ConnectAsync(Uri address)
+    /// <param name="headers">Request headers, such as a resuming client's <c>X-Stream-Id</c>.</param>
+    public static async Task<WebSocketClient> ConnectAsync(Uri address, IReadOnlyDictionary<string, string>? headers = null)
     {
         var client = new WebSocketClient();
+        foreach (var (name, value) in headers ?? new Dictionary<string, string>())
+            client._socket.Options.SetRequestHeader(name, value);
+        client._socket.Options.CollectHttpResponseDetails = true;
         await client._socket.ConnectAsync(address, CancellationToken.None);
         client._receiving = client.ReceiveAsync();
         return client;
@@ -43,6 +47,12 @@ internal sealed class WebSocketClient : IAsyncDisposable
         await SendBinaryAsync([]);
         await _receiving!.WaitAsync(TimeSpan.FromSeconds(30));
     }
+
+    /// <summary>The upgrade response's headers, where a named stream's position is.</summary>
+    public IReadOnlyDictionary<string, IEnumerable<string>>? ResponseHeaders => _socket.HttpResponseHeaders;
+
+    /// <summary>The connection drops, as when a network fails: no close frame, no hang-up.</summary>
+    public void Abort() => _socket.Abort();
 
     /// <summary>A normal close handshake started by the client.</summary>
     public async Task CloseAsync()
@@ -69,7 +79,15 @@ internal sealed class WebSocketClient : IAsyncDisposable
         var buffer = new byte[256];
         while (true)
         {
-            var result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+            WebSocketReceiveResult result;
+            try
+            {
+                result = await _socket.ReceiveAsync(buffer, CancellationToken.None);
+            }
+            catch (Exception exception) when (_socket.State == WebSocketState.Aborted && exception is WebSocketException or OperationCanceledException)
+            {
+                return;
+            }
             if (result.MessageType == WebSocketMessageType.Close)
             {
                 if (_socket.State == WebSocketState.CloseReceived)
