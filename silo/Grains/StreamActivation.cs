@@ -63,7 +63,17 @@ internal sealed partial class StreamActivation : IGrainContext
     /// <summary>Flushes and retires the activation if it has not been used for <paramref name="idleFor"/>.</summary>
     public async ValueTask<bool> TryDeactivateAsync(TimeSpan idleFor, CancellationToken cancellationToken)
     {
-        await _turn.WaitAsync(cancellationToken);
+        // A turn in progress means the grain is not idle; it may be waiting on storage for a
+        // long time, and the idle collector must not queue behind it.
+        if (idleFor > TimeSpan.Zero)
+        {
+            if (!await _turn.WaitAsync(0, cancellationToken))
+                return false;
+        }
+        else
+        {
+            await _turn.WaitAsync(cancellationToken);
+        }
         try
         {
             if (_deactivated)
