@@ -134,7 +134,7 @@ public sealed partial class PostgresEventSink : IEventSink, IAsyncDisposable
         // While PostgreSQL is away the queue drains no sooner than the next retry; otherwise about
         // one commit from now.
         var retryAfter = unreachable
-            ? TimeSpan.FromTicks(Math.Clamp(Interlocked.Read(ref _retryDelayTicks), TimeSpan.TicksPerSecond, _retryMaxDelay.Ticks))
+            ? TimeSpan.FromTicks(Math.Min(Math.Max(Interlocked.Read(ref _retryDelayTicks), TimeSpan.TicksPerSecond), _retryMaxDelay.Ticks))
             : TimeSpan.FromTicks(Math.Clamp(Interlocked.Read(ref _lastCommitTicks) * 2, TimeSpan.TicksPerMillisecond * 50, TimeSpan.TicksPerSecond));
         var state = unreachable ? $"; {_endpoint} is unreachable and writes are being retried" : "";
         return new StorageBackpressureException(
