@@ -21,13 +21,14 @@ internal static class BenchCommand
         var events = new Option<int>("--events") { Description = "Events to write.", DefaultValueFactory = _ => 1_000_000 };
         var streams = new Option<int>("--streams") { Description = "Streams writing at once, as grains would.", DefaultValueFactory = _ => 100 };
         var eventSize = new Option<int>("--event-size") { Description = "Approximate bytes of JSON per event.", DefaultValueFactory = _ => 200 };
+        var rounds = new Option<int>("--rounds") { Description = "Rounds of both, alternating; the best of each is compared.", DefaultValueFactory = _ => 2 };
         var command = new Command("postgres", "PostgresEventSink against psql \\copy of the same rows into the same table.")
         {
-            connection, events, streams, eventSize,
+            connection, events, streams, eventSize, rounds,
         };
         command.SetAction((result, cancellationToken) =>
         {
-            var settings = new PostgresBenchSettings(result.GetValue(connection), result.GetValue(events), result.GetValue(streams), result.GetValue(eventSize));
+            var settings = new PostgresBenchSettings(result.GetValue(connection), result.GetValue(events), result.GetValue(streams), result.GetValue(eventSize), result.GetValue(rounds));
             if (settings.Problem() is { } problem)
             {
                 Console.Error.WriteLine(problem);

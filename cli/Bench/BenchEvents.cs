@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Ingest.Contracts;
+using Ingest.Silo.Storage.Postgres;
 
 namespace Ingest.Cli.Bench;
 
@@ -31,6 +32,10 @@ internal sealed class BenchEvents
     public long PayloadBytes { get; }
 
     public long Count => Streams.Sum(s => s.Events);
+
+    /// <summary>The UTC days the events were received on.</summary>
+    public IEnumerable<DateOnly> Days =>
+        Streams.SelectMany(s => s.Batches).Select(b => PostgresSchema.DayOf(b.ReceivedAt)).Distinct();
 
     /// <summary>One of the events, to show what was written.</summary>
     public string Sample => Encoding.UTF8.GetString(Streams[0].Batches[0][0]);

@@ -17,6 +17,7 @@ internal static class SinkRun
     public static async Task<SinkResult> RunAsync(PostgresDatabase database, BenchEvents events, CancellationToken cancellationToken)
     {
         long backpressure = 0;
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var watch = Stopwatch.StartNew();
         PostgresSinkCounters counters;
         await using (var sink = new PostgresEventSink(database, NullLogger<PostgresEventSink>.Instance))
@@ -47,9 +48,10 @@ internal static class SinkRun
             watch.Stop();
             counters = sink.Counters;
         }
-        return new SinkResult(watch.Elapsed, counters, backpressure);
+        return new SinkResult(watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, counters, backpressure);
     }
 }
 
 /// <summary>How the sink's run went.</summary>
-internal sealed record SinkResult(TimeSpan Elapsed, PostgresSinkCounters Counters, long Backpressure);
+/// <param name="ClientCpu">CPU time this process spent meanwhile: the sink and the simulated grains.</param>
+internal sealed record SinkResult(TimeSpan Elapsed, TimeSpan ClientCpu, PostgresSinkCounters Counters, long Backpressure);

@@ -1,3 +1,4 @@
+using Ingest.Silo.Storage.Postgres.Sink;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Npgsql;
@@ -63,6 +64,16 @@ public sealed partial class PostgresDatabase : IAsyncDisposable
             await dataSource.DisposeAsync().ConfigureAwait(false);
             throw;
         }
+    }
+
+    /// <summary>
+    /// Creates the partition of <c>events</c> for a UTC day, if it is missing. Writers create the
+    /// days they need themselves; this is for loading data some other way (COPY, a restore).
+    /// </summary>
+    public async Task CreatePartitionAsync(DateOnly day, CancellationToken cancellationToken)
+    {
+        await using var connection = await DataSource.OpenConnectionAsync(cancellationToken).ConfigureAwait(false);
+        await EventPartitions.CreateAsync(connection, day, cancellationToken).ConfigureAwait(false);
     }
 
     public ValueTask DisposeAsync() => DataSource.DisposeAsync();
