@@ -41,6 +41,12 @@ internal static class PostgresErrors
                 PostgresUnavailableReason.DatabaseMissing,
                 $"PostgreSQL at {endpoint} has no database '{builder.Database}': create it (CREATE DATABASE \"{builder.Database}\") or {setting}.",
                 exception),
+            // Npgsql's own refusal before the server is asked: the server wants a password and none was given.
+            NpgsqlException { InnerException: null } npgsql when npgsql is not PostgresException
+                && npgsql.Message.Contains("password", StringComparison.OrdinalIgnoreCase) => new(
+                PostgresUnavailableReason.AuthenticationFailed,
+                $"PostgreSQL at {endpoint} refused user '{builder.Username}': it requires a password and none was given ({setting}).",
+                exception),
             PostgresException postgres when !IsTransient(postgres) => new(
                 PostgresUnavailableReason.Refused,
                 $"PostgreSQL at {endpoint} refused to start the storage: {postgres.SqlState}: {postgres.MessageText}",

@@ -39,6 +39,15 @@ public sealed partial class PostgresRetention(PostgresDatabase database, ILogger
         await using (var timeout = new NpgsqlCommand(LockTimeout, connection, transaction))
             await timeout.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
 
+        // Rows first: deleting takes only row locks, while a dropped partition stays locked
+        // against writers until the commit, which should come right after.
+        int streams;
+        await using (var delete = new NpgsqlCommand("DELETE FROM streams WHERE updated_at < @cutoff", connection, transaction))
+        {
+            delete.Parameters.AddWithValue("cutoff", cutoff.UtcDateTime);
+            streams = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
+        }
+
         var expired = new List<string>();
         await using (var list = new NpgsqlCommand(PartitionsSql, connection, transaction))
         await using (var reader = await list.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false))
@@ -58,12 +67,6 @@ public sealed partial class PostgresRetention(PostgresDatabase database, ILogger
             await drop.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
         }
 
-        int streams;
-        await using (var delete = new NpgsqlCommand("DELETE FROM streams WHERE updated_at < @cutoff", connection, transaction))
-        {
-            delete.Parameters.AddWithValue("cutoff", cutoff.UtcDateTime);
-            streams = await delete.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false);
-        }
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
 
         if (expired.Count > 0 || streams > 0)

@@ -55,6 +55,18 @@ public sealed class PostgresDatabaseTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_missing_password_is_named_as_the_problem()
+    {
+        var connectionString = new NpgsqlConnectionStringBuilder(postgres.Server.ConnectionString) { Password = null }.ConnectionString;
+
+        var error = await Assert.ThrowsAsync<PostgresUnavailableException>(
+            () => PostgresDatabase.OpenAsync(new PostgresOptions { ConnectionString = connectionString }));
+
+        Assert.Equal(PostgresUnavailableReason.AuthenticationFailed, error.Reason);
+        Assert.Contains("refused user 'postgres': it requires a password and none was given", error.Message);
+    }
+
+    [Fact]
     public async Task An_unreachable_server_is_named_as_the_problem_without_the_password()
     {
         var port = FreePort();
