@@ -51,7 +51,3 @@ internal static class SinkRun
         return new SinkResult(watch.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu, counters, backpressure);
     }
 }
-
-/// <summary>How the sink's run went.</summary>
-/// <param name="ClientCpu">CPU time this process spent meanwhile: the sink and the simulated grains.</param>
-internal sealed record SinkResult(TimeSpan Elapsed, TimeSpan ClientCpu, PostgresSinkCounters Counters, long Backpressure);
