@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit tests, and integration tests against real Kestrel sockets, real
-# DuckDB files and DuckDB's own Node.js client. Installs what the tests need if missing.
+# DuckDB files, DuckDB's own Node.js client and throwaway PostgreSQL servers. Installs what the
+# tests need if missing.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -8,6 +9,11 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The PostgreSQL tests start throwaway servers with initdb and pg_ctl (found as the fixture finds them).
+pg_bin="$(pg_config --bindir 2>/dev/null || true)"
+if [ ! -x "$pg_bin/initdb" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  missing+=(postgresql)
+fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "Installing ${missing[*]} with apt-get"
   sudo=""; [ "$(id -u)" -eq 0 ] || sudo="sudo"

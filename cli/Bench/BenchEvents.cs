@@ -1,0 +1,114 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Ingest.Contracts;
+using Ingest.Silo.Storage.Postgres;
+
+namespace Ingest.Cli.Bench;
+
+/// <summary>
+/// Wide structured events as services send them: nested trace, HTTP and user fields, values that
+/// vary from one event to the next, and a message that brings each to about the size asked for.
+/// Generated before anything is timed, the same for the sink and the baseline.
+/// </summary>
+internal sealed class BenchEvents
+{
+    private static readonly string[] Services = ["payments", "ledger", "gateway", "accounts", "search", "notifier"];
+    private static readonly string[] Routes = ["/v1/transfer", "/v1/balance", "/v1/accounts/{id}", "/v1/search", "/healthz", "/v1/login"];
+    private static readonly string[] Methods = ["GET", "GET", "GET", "POST", "POST", "PUT", "DELETE"];
+    private static readonly string[] Words =
+        ["transfer", "completed", "balance", "insufficient", "retrying", "upstream", "timeout", "cache", "miss", "hit",
+         "account", "locked", "token", "refreshed", "queue", "depth", "request", "accepted", "rejected", "validation"];
+
+    private BenchEvents(IReadOnlyList<BenchStream> streams, long payloadBytes)
+    {
+        Streams = streams;
+        PayloadBytes = payloadBytes;
+    }
+
+    public IReadOnlyList<BenchStream> Streams { get; }
+
+    public long PayloadBytes { get; }
+
+    public long Count => Streams.Sum(s => s.Events);
+
+    /// <summary>The UTC days the events were received on.</summary>
+    public IEnumerable<DateOnly> Days =>
+        Streams.SelectMany(s => s.Batches).Select(b => PostgresSchema.DayOf(b.ReceivedAt)).Distinct();
+
+    /// <summary>One of the events, to show what was written.</summary>
+    public string Sample => Encoding.UTF8.GetString(Streams[0].Batches[0][0]);
+
+    /// <summary>
+    /// Splits <paramref name="events"/> over <paramref name="streams"/> and each stream's share into
+    /// flush-sized batches, numbered as a grain numbers them.
+    /// </summary>
+    public static BenchEvents Generate(int events, int streams, int eventSize, DateTimeOffset receivedAt)
+    {
+        var generated = new BenchStream[streams];
+        Parallel.For(0, streams, s =>
+        {
+            var share = (events / streams) + (s < events % streams ? 1 : 0);
+            generated[s] = GenerateStream(s, share, eventSize, receivedAt);
+        });
+        return new BenchEvents(generated, generated.Sum(s => s.Bytes));
+    }
+
+    private static BenchStream GenerateStream(int index, int events, int eventSize, DateTimeOffset receivedAt)
+    {
+        var random = new Random(index);
+        var key = StreamKey.New();
+        var batches = new List<EventBatch>();
+        var buffer = new ArrayBufferWriter<byte>(eventSize * 2);
+        var seq = 1L;
+        var n = 0;
+        while (n < events)
+        {
+            var count = Math.Min(events - n, random.Next(PostgresBenchSettings.MinFlushEvents, PostgresBenchSettings.MaxFlushEvents + 1));
+            var payloads = new ArrayBufferWriter<byte>(count * (eventSize + 16));
+            var ends = new int[count];
+            var at = receivedAt.AddMilliseconds(batches.Count * 50);
+            for (var i = 0; i < count; i++)
+            {
+                buffer.ResetWrittenCount();
+                WriteEvent(buffer, random, index, n + i, at, eventSize);
+                payloads.Write(buffer.WrittenSpan);
+                ends[i] = payloads.WrittenCount;
+            }
+            batches.Add(new EventBatch(payloads.WrittenSpan.ToArray(), ends, count, 0, at) { FirstSeq = seq });
+            seq += count;
+            n += count;
+        }
+        return new BenchStream(key, batches);
+    }
+
+    private static void WriteEvent(ArrayBufferWriter<byte> buffer, Random random, int stream, int n, DateTimeOffset at, int size)
+    {
+        using var json = new Utf8JsonWriter(buffer);
+        var status = random.Next(100) switch { < 85 => 200, < 92 => 404, < 97 => 409, _ => 503 };
+        json.WriteStartObject();
+        json.WriteString("ts", at.AddTicks(n % 10_000 * 10).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
+        json.WriteString("level", status >= 500 ? "ERROR" : status >= 400 ? "WARN" : "INFO");
+        json.WriteString("service", Services[stream % Services.Length]);
+        json.WriteString("trace", $"{random.NextInt64():x16}");
+        json.WriteStartObject("http");
+        json.WriteString("method", Methods[random.Next(Methods.Length)]);
+        json.WriteString("route", Routes[random.Next(Routes.Length)]);
+        json.WriteNumber("status", status);
+        json.WriteNumber("ms", Math.Round(random.NextDouble() * 250, 2));
+        json.WriteEndObject();
+        json.WriteString("user", $"u{random.Next(100_000)}");
+        json.Flush();
+        // The message brings the event to about the size asked for (the 10 bytes are its key and quotes).
+        var room = size - (int)json.BytesCommitted - 10;
+        if (room > 0)
+        {
+            var message = new StringBuilder();
+            while (message.Length < room)
+                message.Append(Words[random.Next(Words.Length)]).Append(' ');
+            json.WriteString("msg", message.ToString(0, message.Length - 1));
+        }
+        json.WriteEndObject();
+    }
+}
