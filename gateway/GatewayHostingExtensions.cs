@@ -25,7 +25,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<WebSocketIngest>();
         builder.Services.AddSingleton<PostIngest>();
         builder.Services.AddSingleton<SinkSelection>();
-        builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("duckdb");
+        builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
         return builder;
     }
 

@@ -1,5 +1,6 @@
 using Ingest.Silo.Grains;
 using Ingest.Silo.Storage.DuckDb;
+using Ingest.Silo.Storage.Postgres;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -17,7 +18,9 @@ internal sealed partial class SiloHostedService(
     DuckDbEventSink sink,
     IOptions<SiloOptions> options,
     TimeProvider time,
-    ILogger<SiloHostedService> logger) : IHostedService
+    ILogger<SiloHostedService> logger,
+    PostgresEventSink? postgresSink = null,
+    PostgresDatabase? postgres = null) : IHostedService
 {
     private readonly CancellationTokenSource _stopping = new();
     private Task _collector = Task.CompletedTask;
@@ -34,9 +37,17 @@ internal sealed partial class SiloHostedService(
         await _stopping.CancelAsync();
         await _collector;
         var activations = silo.ActivationCount;
-        await silo.DeactivateAllAsync(CancellationToken.None);
+        var flushing = silo.DeactivateAllAsync(CancellationToken.None);
+        // PostgreSQL may be down, and its sink waits for it. When the host's patience runs out,
+        // closing the sink fails those flushes: their events were never acknowledged.
+        await Task.WhenAny(flushing, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
+        if (postgresSink is not null)
+            await postgresSink.DisposeAsync();
+        await flushing;
         await sink.DisposeAsync();
         database.Dispose();
+        if (postgres is not null)
+            await postgres.DisposeAsync();
         LogStopped(activations);
     }
 

@@ -2,6 +2,7 @@ using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Grains;
 using Ingest.Silo.Storage.DuckDb;
+using Ingest.Silo.Storage.Postgres;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -12,10 +13,14 @@ namespace Ingest.Silo.Hosting;
 
 public static class SiloHostingExtensions
 {
-    /// <summary>Hosts stream grains in this process, with DuckDB as their sink.</summary>
+    /// <summary>Hosts stream grains in this process, writing to the sinks <c>Silo:Sinks</c> names.</summary>
     public static IHostApplicationBuilder AddSilo(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
+        // An unknown name fails the options validation at start, with its own message.
+        if (StorageSinkNames.TryParse(builder.Configuration[$"{SiloOptions.Section}:{nameof(SiloOptions.Sinks)}"], out var deployed, out _)
+            && deployed.HasFlag(StorageSinks.Postgres))
+            builder.AddPostgresStorage();
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
@@ -35,6 +40,8 @@ public static class SiloHostingExtensions
             var ports = new List<SinkPort>();
             if (sinks.HasFlag(StorageSinks.DuckDb))
                 ports.Add(new SinkPort(StorageSinks.DuckDb, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.DuckDb), provider.GetRequiredService<DuckDbStreamStore>()));
+            if (sinks.HasFlag(StorageSinks.Postgres))
+                ports.Add(new SinkPort(StorageSinks.Postgres, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.Postgres), provider.GetRequiredService<PostgresStreamStore>()));
             return new GrainServices(
                 ports,
                 provider.GetRequiredService<StreamNotifier>(),
