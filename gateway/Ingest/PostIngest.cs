@@ -128,6 +128,8 @@ internal sealed partial class PostIngest(
                     $"{count}\nstorage is behind, so only events up to {durable.Position} are stored: {exception.Message}\n");
                 break;
             default:
+                // Storage that failed may well be back soon (PostgreSQL restarting, say); the client may retry.
+                context.Response.Headers.RetryAfter = "1";
                 LogStorageFailed(stream.Key, exception);
                 await RespondAsync(context, StatusCodes.Status503ServiceUnavailable,
                     $"{count}\nstorage failed, so only events up to {durable.Position} are stored: {exception.Message}\n");

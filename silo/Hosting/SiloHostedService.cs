@@ -43,7 +43,15 @@ internal sealed partial class SiloHostedService(
         await Task.WhenAny(flushing, Task.Delay(Timeout.Infinite, cancellationToken)).ConfigureAwait(false);
         if (postgresSink is not null)
             await postgresSink.DisposeAsync();
-        await flushing;
+        try
+        {
+            await flushing;
+        }
+        catch (Exception exception)
+        {
+            // Those streams' last events were never acknowledged; resuming clients send them again.
+            LogFlushFailed(exception);
+        }
         await sink.DisposeAsync();
         database.Dispose();
         if (postgres is not null)
@@ -80,6 +88,9 @@ internal sealed partial class SiloHostedService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Silo stopped: flushed {Activations} active streams and closed storage")]
     private partial void LogStopped(int activations);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Some streams could not flush at shutdown; their unacknowledged events were not stored")]
+    private partial void LogFlushFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Deactivated {Retired} idle streams; {Active} remain")]
     private partial void LogRetired(int retired, int active);
