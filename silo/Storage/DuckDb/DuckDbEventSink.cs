@@ -1,4 +1,3 @@
-using System.Text.Unicode;
 using Ingest.Grains;
 using Ingest.Silo.Storage.DuckDb.Sink;
 using Microsoft.Extensions.Logging;
@@ -14,7 +13,6 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 {
     // Rough per-row and per-flush costs beyond the payload, so tiny events still count against the bound.
     private const int RowOverhead = 32;
-    private const int FlushOverhead = 512;
 
     private readonly object _gate = new();
     private readonly long _maxQueuedBytes;
@@ -62,7 +60,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     public ValueTask WriteAsync(StreamFlush flush, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(flush);
-        var pending = new PendingFlush(flush, Measure(flush));
+        var pending = new PendingFlush(flush, FlushMeasure.Measure(flush, RowOverhead));
         return TryEnqueue(pending, out var spaceFreed)
             ? new ValueTask(pending.Task)
             : EnqueueWhenFreeAsync(pending, spaceFreed, cancellationToken);
@@ -81,30 +79,6 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         // Writers still waiting for room wake up to find the sink closed.
         spaceFreed.TrySetResult();
         await _loop.ConfigureAwait(false);
-    }
-
-    /// <summary>What the flush counts against the queue's bound, once it is known to be writable.</summary>
-    private static long Measure(StreamFlush flush)
-    {
-        long bytes = FlushOverhead;
-        var batches = flush.Batches;
-        for (var i = 0; i < batches.Count; i++)
-        {
-            var batch = batches[i];
-            if (batch.FirstSeq <= 0)
-                throw new ArgumentException($"The flush of stream {flush.State.Key} holds a batch with no sequence number.", nameof(flush));
-            bytes += batch.Bytes + ((long)batch.Count * RowOverhead);
-            // DuckDB stores invalid UTF-8 as NULL, which fails the NOT NULL payload and with it
-            // every flush in the same commit. The gateway checks already; this keeps a slip there
-            // from failing other streams' writes. It costs one vectorised pass.
-            if (!Utf8.IsValid(batch.Payloads.AsSpan(0, batch.Bytes)))
-                throw new ArgumentException($"The flush of stream {flush.State.Key} holds an event that is not valid UTF-8.", nameof(flush));
-        }
-        if (batches.Count > 0 && batches[^1].FirstSeq + batches[^1].Entries - 1 > flush.State.Position)
-            throw new ArgumentException(
-                $"The flush of stream {flush.State.Key} holds events past its position {flush.State.Position}.",
-                nameof(flush));
-        return bytes;
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
