@@ -81,7 +81,8 @@ internal sealed partial class WebSocketIngest(
         try
         {
             ending = await ReceiveAsync(socket, grain, key, new EventBatchBuilder(firstSeq), rejections, context.RequestAborted);
-            var progress = await grain.CloseAsync(time.GetUtcNow());
+            var closedAt = time.GetUtcNow();
+            var progress = await WhileBehindAsync(() => grain.CloseAsync(closedAt), () => grain.CloseAsync(closedAt), context.RequestAborted);
             LogClosed(key, ending, progress.Stored, progress.Rejected);
             if (rejections.First is { } first)
                 LogRejections(key, rejections.Count, first.ToString());
@@ -199,13 +200,20 @@ internal sealed partial class WebSocketIngest(
     /// waits for storage to take it, so the socket is not read meanwhile: the client is held
     /// back by TCP flow control, and the node's memory stays bounded.
     /// </summary>
-    private async Task AppendAsync(IStreamGrain grain, EventBatch batch, CancellationToken aborted)
+    private Task<StreamProgress> AppendAsync(IStreamGrain grain, EventBatch batch, CancellationToken aborted) =>
+        WhileBehindAsync(async () =>
+        {
+            await grain.AppendAsync(batch);
+            return StreamProgress.None;
+        }, () => grain.FlushAsync(), aborted);
+
+    /// <summary>Runs <paramref name="call"/>; while storage is behind, waits as told and runs <paramref name="retry"/>.</summary>
+    private async Task<StreamProgress> WhileBehindAsync(Func<ValueTask<StreamProgress>> call, Func<ValueTask<StreamProgress>> retry, CancellationToken aborted)
     {
         TimeSpan wait;
         try
         {
-            await grain.AppendAsync(batch);
-            return;
+            return await call();
         }
         catch (StorageBackpressureException behind)
         {
@@ -217,8 +225,7 @@ internal sealed partial class WebSocketIngest(
             await Task.Delay(wait, time, waiting.Token);
             try
             {
-                await grain.FlushAsync();
-                return;
+                return await retry();
             }
             catch (StorageBackpressureException behind)
             {
