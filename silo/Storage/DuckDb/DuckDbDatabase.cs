@@ -61,6 +61,37 @@ public sealed partial class DuckDbDatabase : IDisposable
         return database;
     }
 
+    /// <summary>
+    /// An in-memory database that can read and write files under <paramref name="allowedDirectory"/>
+    /// and nowhere else: for turning rows into Parquet segments and querying them. It has the
+    /// <c>events</c> table, empty, as a staging area shaped like the file database's.
+    /// </summary>
+    /// <exception cref="DuckDbException">DuckDB refused to open or configure it.</exception>
+    public static DuckDbDatabase OpenInMemory(DuckDbOptions options, string allowedDirectory, ILogger<DuckDbDatabase>? logger = null)
+    {
+        var directory = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(allowedDirectory)) + System.IO.Path.DirectorySeparatorChar;
+        var database = new DuckDbDatabase(options, ":memory:", OpenFile(":memory:", options, externalAccess: true), logger ?? NullLogger<DuckDbDatabase>.Instance);
+        try
+        {
+            using var connection = database.Connect();
+            connection.Execute(DuckDbSchema.Create);
+            // Files only under the shared directory: allowed_directories must be set while access
+            // is still open, then access is closed and the settings locked.
+            connection.Execute($"""
+                SET GLOBAL allowed_directories = ['{directory.Replace("'", "''", StringComparison.Ordinal)}'];
+                SET GLOBAL enable_external_access = false;
+                SET GLOBAL TimeZone = 'UTC';
+                SET GLOBAL lock_configuration = true;
+                """);
+        }
+        catch
+        {
+            database._handle.Dispose();
+            throw;
+        }
+        return database;
+    }
+
     /// <summary>A new connection; its owner disposes it, and uses it from one thread at a time.</summary>
     internal DuckDbConnection Connect()
     {
@@ -79,6 +110,11 @@ public sealed partial class DuckDbDatabase : IDisposable
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0)
             return;
+        if (Path == ":memory:")
+        {
+            _handle.Dispose();
+            return;
+        }
         try
         {
             if (NativeMethods.Startup.Connect(_handle, out var handle) == DuckDbState.Success)
@@ -100,14 +136,15 @@ public sealed partial class DuckDbDatabase : IDisposable
         _handle.Dispose();
     }
 
-    private static DuckDbDatabaseHandle OpenFile(string path, DuckDbOptions options)
+    private static DuckDbDatabaseHandle OpenFile(string path, DuckDbOptions options, bool externalAccess = false)
     {
         NativeMethods.Configuration.Create(out var config);
         using (config)
         {
             // Queries come from users: they must not read or write files, load extensions or
             // change settings. The database's own file, WAL and spill files are unaffected.
-            Set(config, "enable_external_access", "false");
+            if (!externalAccess)
+                Set(config, "enable_external_access", "false");
             Set(config, "autoinstall_known_extensions", "false");
             Set(config, "autoload_known_extensions", "false");
             Set(config, "memory_limit", options.MemoryLimit);

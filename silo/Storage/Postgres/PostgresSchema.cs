@@ -10,11 +10,19 @@ public static class PostgresSchema
 {
     public const string EventsTable = "events";
     public const string StreamsTable = "streams";
+    public const string AnalyticsStreamsTable = "analytics_streams";
+    public const string SegmentsTable = "segments";
 
     // Advisory lock keys. The one-key form serialises whole tasks across nodes; the two-key form,
     // in a space of its own, serialises the creation of one day's partition.
     internal const long MigrationLock = 0x696E_6765_7374_0001;
     internal const long RetentionLock = 0x696E_6765_7374_0002;
+
+    /// <summary>Held for as long as a node is the one compacting and publishing the analytics catalog.</summary>
+    public const long AnalyticsMaintenanceLock = 0x696E_6765_7374_0003;
+
+    /// <summary>The class of the two-key locks that make one stream's writes from several nodes take turns.</summary>
+    public const int StreamLockClass = 0x7374_726D;
     internal const int PartitionLockClass = 0x696E_6765;
 
     private const string PartitionPrefix = "events_";
@@ -37,6 +45,25 @@ public static class PostgresSchema
               stream_id text NOT NULL, seq bigint NOT NULL, received_at timestamptz NOT NULL, payload jsonb NOT NULL)
               PARTITION BY RANGE (received_at);
             CREATE INDEX events_stream_seq ON events (stream_id, seq);
+            """),
+        new(2, "catalog of the shared analytics storage", """
+            -- Parquet segments under the shared analytics directory. A segment is visible once its
+            -- row commits, and gone once retired: readers take the list from here, never from a glob.
+            CREATE TABLE segments (
+              id uuid PRIMARY KEY, path text NOT NULL UNIQUE, events bigint NOT NULL, bytes bigint NOT NULL,
+              min_received_at timestamptz NOT NULL, max_received_at timestamptz NOT NULL,
+              level int NOT NULL, created_by text NOT NULL, created_at timestamptz NOT NULL,
+              retired_at timestamptz);
+            CREATE INDEX segments_live ON segments (level, created_at) WHERE retired_at IS NULL;
+            -- What the segments hold of each stream, written in the same transaction as the segment.
+            CREATE TABLE analytics_streams (
+              id text PRIMARY KEY, transport text NOT NULL, remote_addr text, headers jsonb NOT NULL,
+              opened_at timestamptz NOT NULL, closed_at timestamptz,
+              events bigint NOT NULL, bytes bigint NOT NULL, rejected bigint NOT NULL, duplicates bigint NOT NULL,
+              sinks text NOT NULL, updated_at timestamptz NOT NULL);
+            -- The streams snapshot the catalog publisher wrote last (one row).
+            CREATE TABLE analytics_catalog (
+              id int PRIMARY KEY CHECK (id = 1), generation bigint NOT NULL, streams_path text, published_at timestamptz NOT NULL);
             """),
     ];
 
