@@ -1,6 +1,6 @@
 using Ingest.Grains;
 
-namespace Ingest.Silo.Storage.DuckDb.Sink;
+namespace Ingest.Silo.Storage;
 
 /// <summary>A flush waiting in the sink's queue, and the task its writer awaits.</summary>
 internal sealed class PendingFlush(StreamFlush flush, long bytes)
