@@ -43,6 +43,18 @@ internal sealed class PendingEvents
         return batches;
     }
 
+    /// <summary>Drops what a sink holding events up to <paramref name="position"/> has already, counting the events as duplicates.</summary>
+    public void DropThrough(long position)
+    {
+        var kept = After(position);
+        var events = Events;
+        var duplicates = Duplicates;
+        Clear();
+        foreach (var batch in kept)
+            Add(batch);
+        Duplicates = duplicates + (events - Events);
+    }
+
     public void Clear()
     {
         _batches.Clear();

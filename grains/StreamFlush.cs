@@ -10,6 +10,13 @@ namespace Ingest.Grains;
 /// </summary>
 public sealed record StreamFlush(StreamState State, IReadOnlyList<EventBatch> Batches)
 {
+    /// <summary>
+    /// The position the grain believes the sink holds before this write; null when unknown. A sink
+    /// shared by several nodes refuses the write with <see cref="StreamConflictException"/> when it
+    /// holds more, since the batches would then store events a second time.
+    /// </summary>
+    public long? SinkPosition { get; init; }
+
     public long EventCount
     {
         get

@@ -20,6 +20,7 @@ namespace Ingest.Grains;
 public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
+    private const int MaxConflictAttempts = 4;
 
     private readonly StreamKey _key;
     private readonly SinkSlot[] _slots;
@@ -92,6 +93,13 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
                 _state = StreamState.Opened(_key, opened, requested);
                 _stateDirty = true;
             }
+        }
+        else
+        {
+            // An activation that outlived its connection may be behind: the stream may have moved
+            // to another node and on. The client must hear where storage stands.
+            await FlushCoreAsync(CancellationToken.None);
+            await RefreshAsync(CancellationToken.None);
         }
         var state = EnsureOpened();
         if (state.ClosedAt is not null)
@@ -179,44 +187,84 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 
     private async ValueTask FlushCoreAsync(CancellationToken cancellationToken)
     {
-        if (_state is null || (_pending.IsEmpty && !_stateDirty))
+        for (var attempt = 1; ; attempt++)
+        {
+            if (_state is null || (_pending.IsEmpty && !_stateDirty))
+                return;
+            var current = _state;
+            var next = current with
+            {
+                Events = current.Events + _pending.Events,
+                Bytes = current.Bytes + _pending.Bytes,
+                Rejected = current.Rejected + _pending.Rejected,
+                Duplicates = current.Duplicates + _pending.Duplicates,
+            };
+            var routed = _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).ToArray();
+            var writes = routed
+                .Select(slot => WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position }, cancellationToken))
+                .ToArray();
+            try
+            {
+                await Task.WhenAll(writes);
+            }
+            catch (Exception) when (attempt < MaxConflictAttempts && writes.Any(write => write.Exception?.InnerException is StreamConflictException))
+            {
+                // Another node wrote the stream: learn how far, keep only what is still missing, go again.
+                await RefreshAsync(cancellationToken);
+                continue;
+            }
+            catch (Exception exception)
+            {
+                // The events stay pending and are retried; each sink that took them is sent only what
+                // it lacks. Subscribers hear now, even when this flush ran on a timer with no caller;
+                // storage that is merely behind is no failure, and the stream waits for it instead.
+                if (exception is not StorageBackpressureException)
+                    _notifier.PublishFailure(_key, exception.Message);
+                ScheduleRetry();
+                throw;
+            }
+
+            _state = next;
+            _stateDirty = false;
+            _pending.Clear();
+            _failedFlushes = 0;
+            _flushTimer?.Dispose();
+            _flushTimer = null;
+            if (next.Progress != current.Progress)
+                _notifier.Publish(_key, next.Progress);
             return;
-
-        var current = _state;
-        var next = current with
-        {
-            Events = current.Events + _pending.Events,
-            Bytes = current.Bytes + _pending.Bytes,
-            Rejected = current.Rejected + _pending.Rejected,
-            Duplicates = current.Duplicates + _pending.Duplicates,
-        };
-        var routed = _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).ToArray();
-        var writes = routed
-            .Select(slot => WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)), cancellationToken))
-            .ToArray();
-        try
-        {
-            await Task.WhenAll(writes);
         }
-        catch (Exception exception)
-        {
-            // The events stay pending and are retried; each sink that took them is sent only what
-            // it lacks. Subscribers hear now, even when this flush ran on a timer with no caller;
-            // storage that is merely behind is no failure, and the stream waits for it instead.
-            if (exception is not StorageBackpressureException)
-                _notifier.PublishFailure(_key, exception.Message);
-            ScheduleRetry();
-            throw;
-        }
+    }
 
-        _state = next;
-        _stateDirty = false;
-        _pending.Clear();
-        _failedFlushes = 0;
-        _flushTimer?.Dispose();
-        _flushTimer = null;
-        if (next.Progress != current.Progress)
-            _notifier.Publish(_key, next.Progress);
+    /// <summary>
+    /// Reads every sink's row again and stands where storage stands: pending events storage now
+    /// holds are dropped as duplicates. A close or reopen not yet written is kept.
+    /// </summary>
+    private async ValueTask RefreshAsync(CancellationToken cancellationToken)
+    {
+        var previous = EnsureOpened();
+        foreach (var slot in _slots)
+        {
+            if (previous.Sinks.HasFlag(slot.Port.Sink))
+                await slot.LoadAsync(_key, cancellationToken);
+        }
+        await ResolveAsync(previous.Sinks, previous, cancellationToken);
+        var resolved = EnsureOpened();
+        if (resolved.Position < previous.Position)
+        {
+            // Storage never moves back under a live activation unless retention removed the row;
+            // what this activation knows is then the better answer.
+            _state = previous;
+            return;
+        }
+        if (resolved.ClosedAt != previous.ClosedAt)
+        {
+            _state = resolved with { ClosedAt = previous.ClosedAt };
+            _stateDirty = true;
+        }
+        _pending.DropThrough(_state!.Position);
+        if (_state.Progress != previous.Progress)
+            _notifier.Publish(_key, _state.Progress);
     }
 
     private static async Task WriteAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken)
