@@ -91,6 +91,9 @@ internal sealed class PostgresGroupWriter(NpgsqlDataSource dataSource) : IAsyncD
         NpgsqlConnection connection, List<PendingFlush> group, DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
+        group = await StreamFence.ApplyAsync(connection, PostgresSchema.StreamsTable, group, cancellationToken).ConfigureAwait(false);
+        if (group.Count == 0)
+            return (0, 0);
         var events = await _events.WriteAsync(connection, group, cancellationToken).ConfigureAwait(false);
         var streams = await _streams.WriteAsync(connection, group, now, cancellationToken).ConfigureAwait(false);
         await transaction.CommitAsync(cancellationToken).ConfigureAwait(false);
