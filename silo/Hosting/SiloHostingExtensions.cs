@@ -1,8 +1,10 @@
 using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Grains;
+using Ingest.Silo.Storage.Analytics;
 using Ingest.Silo.Storage.DuckDb;
 using Ingest.Silo.Storage.Postgres;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Hosting;
@@ -18,8 +20,11 @@ public static class SiloHostingExtensions
     {
         var services = builder.Services;
         // An unknown name fails the options validation at start, with its own message.
-        if (StorageSinkNames.TryParse(builder.Configuration[$"{SiloOptions.Section}:{nameof(SiloOptions.Sinks)}"], out var deployed, out _)
-            && deployed.HasFlag(StorageSinks.Postgres))
+        var analytics = builder.Configuration.GetSection(AnalyticsOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
+        // A cluster keeps its catalog in PostgreSQL, whichever sinks it writes to.
+        if (analytics.IsClustered
+            || (StorageSinkNames.TryParse(builder.Configuration[$"{SiloOptions.Section}:{nameof(SiloOptions.Sinks)}"], out var deployed, out _)
+                && deployed.HasFlag(StorageSinks.Postgres)))
             builder.AddPostgresStorage();
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.Section)).ValidateOnStart();
@@ -27,10 +32,12 @@ public static class SiloHostingExtensions
         services.AddOptions<DuckDbOptions>().Bind(builder.Configuration.GetSection(DuckDbOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DuckDbOptions>, DuckDbOptionsValidator>();
 
-        services.AddSingleton(provider => DuckDbDatabase.Open(provider.GetRequiredService<IOptions<DuckDbOptions>>().Value));
-        services.AddSingleton<DuckDbEventSink>();
+        services.AddOptions<AnalyticsOptions>().Bind(builder.Configuration.GetSection(AnalyticsOptions.Section));
+        if (analytics.IsClustered)
+            builder.AddSharedAnalytics();
+        else
+            builder.AddDuckDbFile();
         services.AddKeyedSingleton<IEventSink>(StorageSinks.DuckDb, (provider, _) => provider.GetRequiredService<DuckDbEventSink>());
-        services.AddSingleton<DuckDbStreamStore>();
         services.AddSingleton<DuckDbQueryService>();
         services.AddSingleton<StreamNotifier>();
         services.AddSingleton(provider =>
@@ -39,7 +46,7 @@ public static class SiloHostingExtensions
             var sinks = StorageSinkNames.Parse(options.Sinks);
             var ports = new List<SinkPort>();
             if (sinks.HasFlag(StorageSinks.DuckDb))
-                ports.Add(new SinkPort(StorageSinks.DuckDb, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.DuckDb), provider.GetRequiredService<DuckDbStreamStore>()));
+                ports.Add(new SinkPort(StorageSinks.DuckDb, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.DuckDb), provider.GetRequiredKeyedService<IStreamStore>(StorageSinks.DuckDb)));
             if (sinks.HasFlag(StorageSinks.Postgres))
                 ports.Add(new SinkPort(StorageSinks.Postgres, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.Postgres), provider.GetRequiredService<PostgresStreamStore>()));
             return new GrainServices(

@@ -64,17 +64,19 @@ public sealed partial class DuckDbDatabase : IDisposable
     /// <summary>
     /// An in-memory database that can read and write files under <paramref name="allowedDirectory"/>
     /// and nowhere else: for turning rows into Parquet segments and querying them. It has the
-    /// <c>events</c> table, empty, as a staging area shaped like the file database's.
+    /// <c>events</c> table, empty, as a staging area shaped like the file database's, unless
+    /// <paramref name="withTables"/> is false (queries then see views of their own).
     /// </summary>
     /// <exception cref="DuckDbException">DuckDB refused to open or configure it.</exception>
-    public static DuckDbDatabase OpenInMemory(DuckDbOptions options, string allowedDirectory, ILogger<DuckDbDatabase>? logger = null)
+    public static DuckDbDatabase OpenInMemory(DuckDbOptions options, string allowedDirectory, bool withTables = true, ILogger<DuckDbDatabase>? logger = null)
     {
         var directory = System.IO.Path.TrimEndingDirectorySeparator(System.IO.Path.GetFullPath(allowedDirectory)) + System.IO.Path.DirectorySeparatorChar;
         var database = new DuckDbDatabase(options, ":memory:", OpenFile(":memory:", options, externalAccess: true), logger ?? NullLogger<DuckDbDatabase>.Instance);
         try
         {
             using var connection = database.Connect();
-            connection.Execute(DuckDbSchema.Create);
+            if (withTables)
+                connection.Execute(DuckDbSchema.Create);
             // Files only under the shared directory: allowed_directories must be set while access
             // is still open, then access is closed and the settings locked.
             connection.Execute($"""

@@ -16,7 +16,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 
     private readonly object _gate = new();
     private readonly long _maxQueuedBytes;
-    private readonly FlushGroupWriter _writer;
+    private readonly IFlushGroupWriter _writer;
+    private readonly TimeSpan _minInterval;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _loop;
@@ -33,11 +34,20 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private int _lastCommitStreams;
 
     public DuckDbEventSink(DuckDbDatabase database, ILogger<DuckDbEventSink> logger, TimeProvider? time = null)
+        : this(new FlushGroupWriter(database.Connect()), database.Options.MaxQueuedBytes, TimeSpan.Zero, logger, time)
     {
-        _maxQueuedBytes = database.Options.MaxQueuedBytes;
+    }
+
+    /// <param name="writer">Writes each group; owned by the sink from now on.</param>
+    /// <param name="maxQueuedBytes">Payload bytes queued before writers wait.</param>
+    /// <param name="minInterval">The least time between the starts of two writes, so each write carries more.</param>
+    internal DuckDbEventSink(IFlushGroupWriter writer, long maxQueuedBytes, TimeSpan minInterval, ILogger logger, TimeProvider? time = null)
+    {
+        _maxQueuedBytes = maxQueuedBytes;
+        _minInterval = minInterval;
         _logger = logger;
         _time = time ?? TimeProvider.System;
-        _writer = new FlushGroupWriter(database.Connect());
+        _writer = writer;
         _loop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
@@ -119,7 +129,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         {
             while (TakeGroup() is { } group)
             {
+                var started = _time.GetTimestamp();
                 WriteGroup(group);
+                WaitOut(started);
                 group.Clear();
                 _spare = group;
             }
@@ -127,6 +139,23 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         finally
         {
             _writer.Dispose();
+        }
+    }
+
+    /// <summary>Lets flushes gather until <see cref="_minInterval"/> has passed since <paramref name="started"/>, unless closing.</summary>
+    private void WaitOut(long started)
+    {
+        if (_minInterval <= TimeSpan.Zero)
+            return;
+        lock (_gate)
+        {
+            while (!_closing)
+            {
+                var left = _minInterval - _time.GetElapsedTime(started);
+                if (left <= TimeSpan.Zero)
+                    return;
+                Monitor.Wait(_gate, left);
+            }
         }
     }
 

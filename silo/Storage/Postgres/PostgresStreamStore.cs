@@ -5,12 +5,18 @@ using Npgsql;
 namespace Ingest.Silo.Storage.Postgres;
 
 /// <summary>Reads a stream's row back when its grain activates: a primary-key lookup on a pooled connection.</summary>
-public sealed class PostgresStreamStore(PostgresDatabase database) : IStreamStore
+public sealed class PostgresStreamStore(PostgresDatabase database, string table) : IStreamStore
 {
-    private const string Sql = """
+    private readonly string _sql = $"""
         SELECT transport, remote_addr, headers::text, opened_at, closed_at, events, bytes, rejected, duplicates, sinks
-        FROM streams WHERE id = @id
+        FROM {table} WHERE id = @id
         """;
+
+    /// <summary>The store of the PostgreSQL sink's own rows.</summary>
+    public PostgresStreamStore(PostgresDatabase database)
+        : this(database, PostgresSchema.StreamsTable)
+    {
+    }
 
     /// <remarks>
     /// The headers come back as jsonb prints them: the same JSON, with keys in jsonb's order and
@@ -18,7 +24,7 @@ public sealed class PostgresStreamStore(PostgresDatabase database) : IStreamStor
     /// </remarks>
     public async ValueTask<StreamState?> LoadAsync(StreamKey key, CancellationToken cancellationToken)
     {
-        await using var command = database.DataSource.CreateCommand(Sql);
+        await using var command = database.DataSource.CreateCommand(_sql);
         command.Parameters.AddWithValue("id", key.Value);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
         if (!await reader.ReadAsync(cancellationToken).ConfigureAwait(false))

@@ -9,7 +9,7 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 /// it owns: every event through one appender, then one upsert of every stream's row. Used by
 /// one thread.
 /// </summary>
-internal sealed class FlushGroupWriter : IDisposable
+internal sealed class FlushGroupWriter : IFlushGroupWriter
 {
     private readonly DuckDbConnection _connection;
     private readonly StreamRows _streamRows = new();

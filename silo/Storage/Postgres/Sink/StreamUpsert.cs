@@ -9,12 +9,12 @@ namespace Ingest.Silo.Storage.Postgres.Sink;
 /// Writes the <c>streams</c> rows of a group with one set-based upsert over arrays, one element
 /// per stream, whatever the number of streams: a statement per stream would cost a round trip each.
 /// </summary>
-internal sealed class StreamUpsert
+internal sealed class StreamUpsert(string table = PostgresSchema.StreamsTable)
 {
     // The opening metadata is the first flush's; later ones move only the counts and the close.
     // A row never moves back: a state behind the stored one (a late retry) changes nothing.
-    private const string Sql = """
-        INSERT INTO streams AS s (id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected, duplicates, sinks, updated_at)
+    private readonly string _sql = $"""
+        INSERT INTO {table} AS s (id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected, duplicates, sinks, updated_at)
         SELECT u.id, u.transport, u.remote_addr, u.headers::jsonb, u.opened_at, u.closed_at, u.events, u.bytes, u.rejected, u.duplicates, u.sinks, @updated_at
         FROM unnest(@id, @transport, @remote_addr, @headers, @opened_at, @closed_at, @events, @bytes, @rejected, @duplicates, @sinks)
           AS u(id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected, duplicates, sinks)
@@ -64,7 +64,7 @@ internal sealed class StreamUpsert
             row++;
         }
 
-        await using var command = new NpgsqlCommand(Sql, connection);
+        await using var command = new NpgsqlCommand(_sql, connection);
         var parameters = command.Parameters;
         parameters.Add(new NpgsqlParameter<string[]>("id", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = ids });
         parameters.Add(new NpgsqlParameter<string[]>("transport", NpgsqlDbType.Array | NpgsqlDbType.Text) { TypedValue = transports });
