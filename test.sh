@@ -9,6 +9,10 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The deploy tests check docker-compose.yml with `docker-compose config` and run deploy/nginx.conf
+# (no Docker engine needed). Debian puts nginx in /usr/sbin, not on a non-root user's PATH.
+command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
+command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 # The PostgreSQL tests start throwaway servers with initdb and pg_ctl (found as the fixture finds them).
 pg_bin="$(pg_config --bindir 2>/dev/null || true)"
 if [ ! -x "$pg_bin/initdb" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
