@@ -150,6 +150,11 @@ public sealed partial class DuckDbDatabase : IDisposable
             Set(config, "autoinstall_known_extensions", "false");
             Set(config, "autoload_known_extensions", "false");
             Set(config, "memory_limit", options.MemoryLimit);
+            // Checkpoint rarely: a process killed inside a checkpoint can leave the WAL so that a later
+            // open replays part of it twice, storing events twice (seen in our SIGKILL tests with
+            // libduckdb 1.5.6; DuckDB PR #24260 fixes checkpoint-marker recovery upstream). The WAL
+            // is checkpointed at every clean close, and beyond this size.
+            Set(config, "checkpoint_threshold", options.CheckpointThreshold);
             if (options.Threads > 0)
                 Set(config, "threads", options.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
 

@@ -11,6 +11,9 @@ public sealed class DuckDbOptions
     /// <summary>DuckDB's <c>memory_limit</c>, e.g. <c>1GB</c> or <c>512MiB</c>.</summary>
     public string MemoryLimit { get; set; } = "1GB";
 
+    /// <summary>DuckDB's <c>checkpoint_threshold</c>: the WAL size that makes DuckDB checkpoint on its own.</summary>
+    public string CheckpointThreshold { get; set; } = "1GB";
+
     /// <summary>DuckDB's worker threads; 0 leaves DuckDB's default (one per core).</summary>
     public int Threads { get; set; }
 

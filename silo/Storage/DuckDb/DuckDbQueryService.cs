@@ -15,10 +15,19 @@ public sealed partial class DuckDbQueryService : IDisposable
     private readonly ConnectionPool<DuckDbConnection> _pool;
     private readonly ILogger _logger;
 
+    private readonly Func<DuckDbConnection, CancellationToken, Task>? _prepare;
+
     public DuckDbQueryService(DuckDbDatabase database, ILogger<DuckDbQueryService> logger)
+        : this(database, logger, prepare: null)
+    {
+    }
+
+    /// <param name="prepare">Runs on the connection before each query: a cluster defines its views over the shared storage there.</param>
+    internal DuckDbQueryService(DuckDbDatabase database, ILogger<DuckDbQueryService> logger, Func<DuckDbConnection, CancellationToken, Task>? prepare)
     {
         _pool = new ConnectionPool<DuckDbConnection>(database.Options.QueryConnections, database.Connect);
         _logger = logger;
+        _prepare = prepare;
     }
 
     /// <summary>
@@ -37,6 +46,8 @@ public sealed partial class DuckDbQueryService : IDisposable
         var reusable = true;
         try
         {
+            if (_prepare is not null)
+                await _prepare(connection, cancellationToken).ConfigureAwait(false);
             await using (cancellationToken.Register(static c => ((DuckDbConnection)c!).Interrupt(), connection).ConfigureAwait(false))
             {
                 using var plan = QueryPlan.Create(connection, sql, format);

@@ -9,6 +9,10 @@ public sealed class NodeKillTests(PostgresFixture postgres)
 {
     private const int Events = 20_000;
 
+    // Kept so that a failure can show what the nodes said.
+    private static NodeProcess? _killed;
+    private static NodeProcess? _restarted;
+
     [Fact]
     public async Task After_SIGKILL_and_a_restart_resuming_clients_leave_every_event_stored_exactly_once()
     {
@@ -16,8 +20,7 @@ public sealed class NodeKillTests(PostgresFixture postgres)
         var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"));
 
         await using var node = await NodeProcess.StartAsync(directory.File("ingest.duckdb"));
-        foreach (var client in clients)
-            await ResumeTests.AssertStoredOnceInOrderAsync(node.Http, client.Stream, Events);
+        await ExplainingFailureAsync(node, clients, async client => await ResumeTests.AssertStoredOnceInOrderAsync(node.Http, client.Stream, Events));
     }
 
     [Fact]
@@ -29,10 +32,36 @@ public sealed class NodeKillTests(PostgresFixture postgres)
         var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"), settings);
 
         await using var node = await NodeProcess.StartAsync(directory.File("ingest.duckdb"), settings);
-        foreach (var client in clients)
+        await ExplainingFailureAsync(node, clients, async client =>
         {
             await ResumeTests.AssertStoredOnceInOrderAsync(node.Http, client.Stream, Events);
             await PostgresReader.AssertStoredOnceInOrderAsync(connection, client.Stream, Events);
+        });
+    }
+
+    /// <summary>On a failure, prints the streams' rows and what each node process said, then fails.</summary>
+    private static async Task ExplainingFailureAsync(NodeProcess node, ResumingClient[] clients, Func<ResumingClient, Task> check)
+    {
+        try
+        {
+            foreach (var client in clients)
+                await check(client);
+        }
+        catch (Exception)
+        {
+            var rows = await node.Http.QueryAsync("select id, events, rejected, duplicates from streams order by id");
+            Console.WriteLine($"streams: {string.Join("; ", rows.Select(r => r.ToString()))}");
+            foreach (var client in clients)
+            {
+                var counts = await node.Http.QueryAsync($"select count(*) as n, count(distinct seq) as d, max(seq) as m from events where stream_id = '{client.Stream}'");
+                Console.WriteLine($"{client.Stream}: acknowledged {client.Acknowledged}; events {counts[0]}");
+                var doubled = await node.Http.QueryAsync($"select seq, received_at from events where stream_id = '{client.Stream}' and seq in (select seq from events where stream_id = '{client.Stream}' group by seq having count(*) > 1) order by seq, received_at");
+                if (doubled.Length > 0)
+                    Console.WriteLine($"  doubled: {doubled.Length} rows, first {doubled[0]} {doubled[1]}, last {doubled[^2]} {doubled[^1]}");
+            }
+            foreach (var (name, process) in new[] { ("killed node", _killed), ("restarted node", _restarted) })
+                Console.WriteLine($"--- {name} said:\n{string.Join("\n", process?.Output ?? [])}");
+            throw;
         }
     }
 
@@ -42,16 +71,24 @@ public sealed class NodeKillTests(PostgresFixture postgres)
         var clients = Enumerable.Range(1, 4).Select(i => new ResumingClient($"killed-{i}", Events)).ToArray();
         await using (var node = await NodeProcess.StartAsync(database, settings))
         {
+            _killed = node;
             var sending = clients.Select(client => client.SendAsync(node.WebSocketAddress)).ToArray();
             while (clients.Any(client => client.Acknowledged < 2000))
                 await Task.Delay(10);
+            Console.WriteLine($"killed at {DateTimeOffset.UtcNow:O}; acknowledged {string.Join(", ", clients.Select(c => c.Acknowledged))}");
             await node.KillAsync();
             // Every connection was cut mid-stream.
             Assert.All(await Task.WhenAll(sending), finished => Assert.False(finished));
         }
 
+        var copy = Path.Combine(Path.GetTempPath(), "killcopy-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(copy);
+        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(database)!))
+            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
+        Console.WriteLine($"copy of the killed node's files: {copy}");
         await using (var restarted = await NodeProcess.StartAsync(database, settings))
         {
+            _restarted = restarted;
             foreach (var client in clients)
                 Assert.True(await client.SendAsync(restarted.WebSocketAddress));
             await restarted.TerminateAsync();

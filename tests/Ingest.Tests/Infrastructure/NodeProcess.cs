@@ -20,6 +20,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 
     public HttpClient Http { get; }
 
+    /// <summary>The last lines the node printed, for a failing test to show.</summary>
+    public IReadOnlyCollection<string> Output { get; private init; } = [];
+
     public Uri WebSocketAddress { get; }
 
     public static async Task<NodeProcess> StartAsync(string databasePath, params string[] settings)
@@ -37,13 +40,23 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         foreach (var setting in settings)
             start.ArgumentList.Add(setting);
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, line) => Keep(output, line.Data);
+        process.ErrorDataReceived += (_, line) => Keep(output, line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var node = new NodeProcess(process, port);
+        var node = new NodeProcess(process, port) { Output = output };
         await node.WaitHealthyAsync();
         return node;
+    }
+
+    private static void Keep(System.Collections.Concurrent.ConcurrentQueue<string> output, string? line)
+    {
+        if (line is null)
+            return;
+        output.Enqueue(line);
+        while (output.Count > 400)
+            output.TryDequeue(out _);
     }
 
     /// <summary>What systemd, Docker or Ctrl-C sends; returns the exit code.</summary>

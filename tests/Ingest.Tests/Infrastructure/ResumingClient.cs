@@ -9,6 +9,8 @@ internal sealed class ResumingClient(string stream, int total)
 {
     public string Stream { get; } = stream;
 
+    public int Total { get; } = total;
+
     /// <summary>The highest count any connection acknowledged.</summary>
     public long Acknowledged { get; private set; }
 
@@ -35,7 +37,7 @@ internal sealed class ResumingClient(string stream, int total)
                 var position = client.Counts[0];
                 // Storage can only be ahead of what was acknowledged: a lower position would mean loss.
                 Assert.True(position >= Acknowledged, $"stream {Stream} stands at {position}, below the {Acknowledged} acknowledged");
-                for (var i = (int)position + 1; i <= total; i++)
+                for (var i = (int)position + 1; i <= Total; i++)
                 {
                     cancellationToken.ThrowIfCancellationRequested();
                     await client.SendAsync(Ndjson.Event(i));
@@ -47,7 +49,7 @@ internal sealed class ResumingClient(string stream, int total)
                 }
                 await client.HangUpAsync();
                 Acknowledged = Math.Max(Acknowledged, client.Counts[^1]);
-                return client.Counts[^1] == total;
+                return client.Counts[^1] == Total;
             }
             catch (Exception exception) when (exception is System.Net.WebSockets.WebSocketException or IOException or TimeoutException
                 or OperationCanceledException && !cancellationToken.IsCancellationRequested)
