@@ -1,0 +1,86 @@
+using Ingest.Silo.Storage.Postgres;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Npgsql;
+
+namespace Ingest.Silo.Storage.Analytics;
+
+/// <summary>
+/// Every <see cref="AnalyticsOptions.PublishInterval"/>, tries to become the cluster's analytics
+/// maintainer; the one node that is compacts segments, publishes <c>catalog.duckdb</c> and
+/// collects unused files. Every node runs it, so another takes over within an interval of the
+/// maintainer's connection closing. Failures are logged and retried; they never stop it.
+/// </summary>
+internal sealed partial class AnalyticsMaintenanceService(
+    PostgresDatabase database,
+    AnalyticsOptions options,
+    SegmentCompactor compactor,
+    CatalogPublisher publisher,
+    FileCollector collector,
+    TimeProvider time,
+    ILogger<AnalyticsMaintenanceService> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await using var lease = new MaintainerLease(database.Options.ConnectionString, logger);
+        using var timer = new PeriodicTimer(options.PublishInterval, time);
+        try
+        {
+            do
+            {
+                await RunRoundAsync(lease, stoppingToken).ConfigureAwait(false);
+            }
+            while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false));
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    private async Task RunRoundAsync(MaintainerLease lease, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection? connection;
+        try
+        {
+            connection = await lease.AcquireAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogLeaseFailed(exception);
+            await lease.DropAsync().ConfigureAwait(false);
+            return;
+        }
+        if (connection is null)
+            return;
+
+        // Each step on its own: a compaction that keeps failing (an unreadable segment, say)
+        // must not hold back the publication of new data.
+        _ = await StepAsync(lease, "compaction", () => compactor.RunOnceAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false)
+            && await StepAsync(lease, "publication", () => publisher.RunOnceAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false)
+            && await StepAsync(lease, "file collection", () => collector.RunOnceAsync(connection, cancellationToken), cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <returns>False when the connection broke, which ends the round: the lock may be someone else's now.</returns>
+    private async Task<bool> StepAsync(MaintainerLease lease, string step, Func<Task> run, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await run().ConfigureAwait(false);
+            return true;
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            LogStepFailed(step, exception);
+            if (lease.IsHealthy)
+                return true;
+            await lease.DropAsync().ConfigureAwait(false);
+            return false;
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not reach PostgreSQL to take the analytics maintainer's lock; trying again next interval")]
+    private partial void LogLeaseFailed(Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Analytics {Step} failed; it runs again next interval")]
+    private partial void LogStepFailed(string step, Exception exception);
+}
