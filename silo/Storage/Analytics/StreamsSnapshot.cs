@@ -57,6 +57,7 @@ internal static class StreamsSnapshot
         }
 
         var temp = SharedLayout.TempPathFor(file);
+        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
         try
         {
             var count = DuckDbSql.ExecuteInt64(
