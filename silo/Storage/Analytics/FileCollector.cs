@@ -16,7 +16,14 @@ internal sealed partial class FileCollector(AnalyticsOptions options, TimeProvid
     private const string DeleteSql = "DELETE FROM segments WHERE id = ANY(@ids) AND retired_at IS NOT NULL";
 
     /// <summary>One round. Rows are deleted through <paramref name="connection"/>, the maintainer's.</summary>
-    public async Task<CollectedFiles> RunOnceAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    public Task<CollectedFiles> RunOnceAsync(NpgsqlConnection connection, CancellationToken cancellationToken) =>
+        RunOnceAsync(connection, writing: null, cancellationToken);
+
+    /// <param name="writing">
+    /// A segment file (relative path) this node is still writing: a long merge may leave its
+    /// output untouched for longer than the grace, and it is no orphan.
+    /// </param>
+    public async Task<CollectedFiles> RunOnceAsync(NpgsqlConnection connection, string? writing, CancellationToken cancellationToken)
     {
         var cutoff = CatalogTime.Now(time) - options.RetiredGrace;
         // The files first, then the rows: a segment whose row commits in between is among the
@@ -28,6 +35,8 @@ internal sealed partial class FileCollector(AnalyticsOptions options, TimeProvid
 
         var retired = await DeleteRetiredAsync(connection, segments, catalog, cutoff, cancellationToken).ConfigureAwait(false);
         var named = segments.Select(s => s.Path).ToHashSet(StringComparer.Ordinal);
+        if (writing is not null)
+            named.Add(writing);
         var orphans = 0;
         foreach (var file in segmentFiles)
         {
@@ -54,7 +63,7 @@ internal sealed partial class FileCollector(AnalyticsOptions options, TimeProvid
     /// them out of <c>catalog.duckdb</c>.
     /// </summary>
     private async Task<int> DeleteRetiredAsync(
-        NpgsqlConnection connection, List<SegmentRow> segments, CatalogSnapshot? catalog,
+        NpgsqlConnection connection, List<CatalogEntry> segments, CatalogSnapshot? catalog,
         DateTimeOffset cutoff, CancellationToken cancellationToken)
     {
         var ids = new List<Guid>();
@@ -114,14 +123,14 @@ internal sealed partial class FileCollector(AnalyticsOptions options, TimeProvid
         return info.Exists ? [.. info.EnumerateFiles("*", search)] : [];
     }
 
-    private static async Task<List<SegmentRow>> ReadSegmentsAsync(
+    private static async Task<List<CatalogEntry>> ReadSegmentsAsync(
         NpgsqlConnection connection, CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand(SegmentsSql, connection);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var segments = new List<SegmentRow>();
+        var segments = new List<CatalogEntry>();
         while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-            segments.Add(new SegmentRow(reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2)));
+            segments.Add(new CatalogEntry(reader.GetGuid(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetFieldValue<DateTimeOffset>(2)));
         return segments;
     }
 
@@ -135,7 +144,7 @@ internal sealed partial class FileCollector(AnalyticsOptions options, TimeProvid
             [], reader.GetInt64(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.GetFieldValue<DateTimeOffset>(2));
     }
 
-    private sealed record SegmentRow(Guid Id, string Path, DateTimeOffset? RetiredAt);
+    private sealed record CatalogEntry(Guid Id, string Path, DateTimeOffset? RetiredAt);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Deleted {Retired} retired segments, {Orphans} orphaned segment files, {Snapshots} old streams snapshots and {Temp} temporary files")]
     private partial void LogCollected(int retired, int orphans, int snapshots, int temp);

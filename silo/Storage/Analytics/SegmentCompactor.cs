@@ -1,4 +1,5 @@
 using Ingest.Silo.Storage.DuckDb;
+using Ingest.Silo.Storage.DuckDb.Native;
 using Ingest.Silo.Storage.Postgres;
 using Microsoft.Extensions.Logging;
 using Npgsql;
@@ -12,6 +13,10 @@ namespace Ingest.Silo.Storage.Analytics;
 /// segments wins and no event is ever listed twice or lost. A crash before that commit leaves
 /// an orphan file, which nothing reads and the <see cref="FileCollector"/> removes.
 /// </summary>
+/// <remarks>
+/// The three steps are separate so the maintainer can merge off its loop: a merge of large
+/// segments takes long, and publication must not wait for it.
+/// </remarks>
 internal sealed partial class SegmentCompactor(
     AnalyticsOptions options, DuckDbOptions duckDb, TimeProvider time, ILogger<SegmentCompactor> logger)
 {
@@ -38,101 +43,122 @@ internal sealed partial class SegmentCompactor(
         VALUES (@id, @path, @events, @bytes, @min, @max, @level, @node, @now)
         """;
 
-    /// <summary>One round. Catalog changes go through <paramref name="connection"/>, so a maintainer that lost it cannot commit.</summary>
+    /// <summary>Plans, merges and commits one compaction.</summary>
     public async Task<CompactionOutcome> RunOnceAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        var inputs = await PickAsync(connection, cancellationToken).ConfigureAwait(false);
-        if (inputs.Count == 0)
+        var plan = await PlanAsync(connection, cancellationToken).ConfigureAwait(false);
+        if (plan is null)
             return CompactionOutcome.NothingToDo;
+        var bytes = Merge(plan, cancellationToken);
+        return await CommitAsync(connection, plan, bytes, cancellationToken).ConfigureAwait(false);
+    }
 
-        var now = CatalogTime.Now(time);
-        var id = Guid.CreateVersion7(now);
+    /// <summary>The oldest live segments of the lowest level with more than the threshold; null when none has.</summary>
+    public async Task<CompactionPlan?> PlanAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var inputs = new List<SegmentRow>();
+        await using (var command = new NpgsqlCommand(PickSql, connection))
+        {
+            command.Parameters.AddWithValue("threshold", options.CompactionThreshold);
+            command.Parameters.AddWithValue("max", options.CompactionMaxInputs);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
+            while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
+            {
+                inputs.Add(new SegmentRow(
+                    reader.GetGuid(0), reader.GetString(1), reader.GetInt64(2),
+                    reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5)));
+            }
+        }
+        if (inputs.Count == 0)
+            return null;
+
+        var id = Guid.CreateVersion7(time.GetUtcNow());
         var minReceivedAt = inputs.Min(s => s.MinReceivedAt);
-        var output = new SegmentInput(
+        var output = new SegmentRow(
             id,
             SharedLayout.SegmentPath(PostgresSchema.DayOf(minReceivedAt), id),
             inputs.Sum(s => s.Events),
             minReceivedAt,
             inputs.Max(s => s.MaxReceivedAt),
             inputs.Max(s => s.Level) + 1);
-        var file = SharedLayout.Absolute(options.SharedDirectory, output.Path);
-
-        var committing = false;
-        try
-        {
-            Merge(inputs, file, output.Events, cancellationToken);
-            DurableFile.Flush(file);
-            var bytes = new FileInfo(file).Length;
-            committing = true;
-            if (await CommitAsync(connection, inputs, output, bytes, now, cancellationToken).ConfigureAwait(false))
-            {
-                LogCompacted(inputs.Count, inputs[0].Level, output.Path, output.Events, bytes);
-                return CompactionOutcome.Compacted;
-            }
-            DurableFile.Delete(file);
-            LogSuperseded(inputs.Count, inputs[0].Level);
-            return CompactionOutcome.Superseded;
-        }
-        catch when (!committing)
-        {
-            // Nothing names the file yet. Once the commit was sent its outcome may be unknown
-            // (the connection dropped), so the file stays; if no row names it, it is an orphan.
-            DurableFile.Delete(file);
-            throw;
-        }
+        return new CompactionPlan(inputs, output, SharedLayout.Absolute(options.SharedDirectory, output.Path));
     }
 
-    private async Task<List<SegmentInput>> PickAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    /// <summary>
+    /// Writes the inputs' rows, sorted by stream and sequence, as the output's Parquet file and
+    /// makes it durable. Needs no connection to PostgreSQL. On failure the file is deleted.
+    /// </summary>
+    /// <returns>The file's size.</returns>
+    public long Merge(CompactionPlan plan, CancellationToken cancellationToken)
     {
-        await using var command = new NpgsqlCommand(PickSql, connection);
-        command.Parameters.AddWithValue("threshold", options.CompactionThreshold);
-        command.Parameters.AddWithValue("max", options.CompactionMaxInputs);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken).ConfigureAwait(false);
-        var inputs = new List<SegmentInput>();
-        while (await reader.ReadAsync(cancellationToken).ConfigureAwait(false))
-        {
-            inputs.Add(new SegmentInput(
-                reader.GetGuid(0), reader.GetString(1), reader.GetInt64(2),
-                reader.GetFieldValue<DateTimeOffset>(3), reader.GetFieldValue<DateTimeOffset>(4), reader.GetInt32(5)));
-        }
-        return inputs;
-    }
-
-    /// <summary>Writes the inputs' rows, sorted by stream and sequence, as one Parquet file.</summary>
-    private void Merge(List<SegmentInput> inputs, string file, long expected, CancellationToken cancellationToken)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-        var sources = DuckDbSql.List(inputs.Select(s => SharedLayout.Absolute(options.SharedDirectory, s.Path)));
+        var sources = DuckDbSql.List(plan.Inputs.Select(s => SharedLayout.Absolute(options.SharedDirectory, s.Path)));
         // hive_partitioning off: the date= folder would otherwise become a fifth column.
         var sql = $"""
             COPY (SELECT stream_id, seq, received_at, payload FROM read_parquet({sources}, hive_partitioning = false)
                   ORDER BY stream_id, seq)
-            TO {DuckDbSql.Literal(file)} (FORMAT parquet, COMPRESSION zstd)
+            TO {DuckDbSql.Literal(plan.File)} (FORMAT parquet, COMPRESSION zstd)
             """;
-        using var database = DuckDbDatabase.OpenInMemory(duckDb, options.SharedDirectory);
-        using var connection = database.Connect();
-        using var interrupt = cancellationToken.Register(static c => ((DuckDb.Native.DuckDbConnection)c!).Interrupt(), connection);
-        var written = DuckDbSql.ExecuteInt64(connection, sql);
-        cancellationToken.ThrowIfCancellationRequested();
-        // The catalog's counts come from the rows; a file that disagrees must not replace them.
-        if (written != expected)
-            throw new InvalidDataException($"Compacting {inputs.Count} segments wrote {written} events where the catalog lists {expected}.");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(plan.File)!);
+            long written;
+            using (var database = DuckDbDatabase.OpenInMemory(duckDb, options.SharedDirectory))
+            using (var connection = database.Connect())
+            using (cancellationToken.Register(static c => ((DuckDbConnection)c!).Interrupt(), connection))
+                written = DuckDbSql.ExecuteInt64(connection, sql);
+            cancellationToken.ThrowIfCancellationRequested();
+            // The catalog's counts come from the rows; a file that disagrees must not replace them.
+            if (written != plan.Output.Events)
+                throw new InvalidDataException($"Compacting {plan.Inputs.Count} segments wrote {written} events where the catalog lists {plan.Output.Events}.");
+            DurableFile.Flush(plan.File);
+            return new FileInfo(plan.File).Length;
+        }
+        catch
+        {
+            Discard(plan);
+            throw;
+        }
     }
 
-    private async Task<bool> CommitAsync(
-        NpgsqlConnection connection, List<SegmentInput> inputs, SegmentInput output, long bytes, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>
+    /// Lists the merged segment and retires its inputs, in one transaction, if all inputs are
+    /// still live; otherwise deletes the merged file. Goes through <paramref name="connection"/>,
+    /// the maintainer's, so a maintainer that lost it cannot commit.
+    /// </summary>
+    public async Task<CompactionOutcome> CommitAsync(NpgsqlConnection connection, CompactionPlan plan, long bytes, CancellationToken cancellationToken)
     {
+        // If this throws, the outcome of the commit may be unknown (the connection dropped while
+        // it was sent), so the file stays: if no row names it, it is an orphan for the collector.
+        if (!await TryCommitAsync(connection, plan, bytes, cancellationToken).ConfigureAwait(false))
+        {
+            Discard(plan);
+            LogSuperseded(plan.Inputs.Count, plan.Inputs[0].Level);
+            return CompactionOutcome.Superseded;
+        }
+        LogCompacted(plan.Inputs.Count, plan.Inputs[0].Level, plan.Output.Path, plan.Output.Events, bytes);
+        return CompactionOutcome.Compacted;
+    }
+
+    /// <summary>Deletes the merged file of a plan that will not be committed.</summary>
+    public static void Discard(CompactionPlan plan) => DurableFile.Delete(plan.File);
+
+    private async Task<bool> TryCommitAsync(NpgsqlConnection connection, CompactionPlan plan, long bytes, CancellationToken cancellationToken)
+    {
+        // The time of the commit, not of the plan: readers get the whole grace from when the
+        // inputs actually left the catalog, however long the merge took.
+        var now = CatalogTime.Now(time);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken).ConfigureAwait(false);
         await using (var retire = new NpgsqlCommand(RetireSql, connection, transaction))
         {
             retire.Parameters.AddWithValue("now", now.UtcDateTime);
-            retire.Parameters.AddWithValue("ids", inputs.Select(s => s.Id).ToArray());
-            if (await retire.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != inputs.Count)
+            retire.Parameters.AddWithValue("ids", plan.Inputs.Select(s => s.Id).ToArray());
+            if (await retire.ExecuteNonQueryAsync(cancellationToken).ConfigureAwait(false) != plan.Inputs.Count)
             {
                 await transaction.RollbackAsync(cancellationToken).ConfigureAwait(false);
                 return false;
             }
         }
+        var output = plan.Output;
         await using (var insert = new NpgsqlCommand(InsertSql, connection, transaction))
         {
             insert.Parameters.AddWithValue("id", output.Id);

@@ -33,6 +33,19 @@ public sealed class FileCollectorTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_segment_the_maintainer_is_still_writing_is_no_orphan_however_old()
+    {
+        await using var kit = await AnalyticsTestKit.CreateAsync(postgres);
+        var connection = await kit.ConnectAsync();
+        var merging = await kit.AddSegmentAsync("a", 1, 10, commit: false);
+        kit.Clock.Advance(2 * Grace);
+
+        Assert.Equal(0, (await kit.Collector().RunOnceAsync(connection, merging.Path, CancellationToken.None)).Orphans);
+        Assert.True(File.Exists(merging.File));
+        Assert.Equal(1, (await kit.Collector().RunOnceAsync(connection, CancellationToken.None)).Orphans);
+    }
+
+    [Fact]
     public async Task Retired_segments_are_deleted_with_their_rows_only_after_the_grace()
     {
         await using var kit = await AnalyticsTestKit.CreateAsync(postgres, o => o.CompactionThreshold = 2);

@@ -130,6 +130,28 @@ public sealed class SegmentCompactorTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task A_merge_whose_inputs_were_retired_meanwhile_is_dropped_with_its_file()
+    {
+        await using var kit = await AnalyticsTestKit.CreateAsync(postgres, o => o.CompactionThreshold = 2);
+        for (var i = 0; i < 3; i++)
+            await kit.AddSegmentAsync("s", 1 + (i * 10), 10);
+        var connection = await kit.ConnectAsync();
+        // A maintainer that lost its lease mid-merge (a stale leader) and the one that took over.
+        var stale = kit.Compactor();
+        var current = kit.Compactor();
+        var stalePlan = (await stale.PlanAsync(connection, CancellationToken.None))!;
+        var staleBytes = stale.Merge(stalePlan, CancellationToken.None);
+
+        Assert.Equal(CompactionOutcome.Compacted, await current.RunOnceAsync(connection, CancellationToken.None));
+        Assert.Equal(CompactionOutcome.Superseded, await stale.CommitAsync(connection, stalePlan, staleBytes, CancellationToken.None));
+
+        Assert.False(File.Exists(stalePlan.File));
+        Assert.Equal(1, await kit.LiveSegmentsAsync());
+        Assert.Equal(4, kit.SegmentFiles().Length);
+        Assert.Equal(Sorted(Keys("s", 1, 30)), await kit.EventKeysAsync());
+    }
+
+    [Fact]
     public async Task A_failed_merge_leaves_no_file_and_the_inputs_live()
     {
         await using var kit = await AnalyticsTestKit.CreateAsync(postgres, o => o.CompactionThreshold = 2);
