@@ -53,5 +53,22 @@ internal static class AnalyticsHostingExtensions
         });
         services.AddKeyedSingleton<IStreamStore>(StorageSinks.DuckDb, (provider, _) =>
             new PostgresStreamStore(provider.GetRequiredService<PostgresDatabase>(), PostgresSchema.AnalyticsStreamsTable));
+        services.AddSingleton<AnalyticsCatalog>();
+        // Each query first defines events and streams over what the catalog lists right now: every
+        // node's committed segments, nothing a crash left half-written.
+        services.AddSingleton(provider =>
+        {
+            var catalog = provider.GetRequiredService<AnalyticsCatalog>();
+            var shared = provider.GetRequiredService<IOptions<AnalyticsOptions>>().Value.SharedDirectory;
+            return new DuckDbQueryService(
+                provider.GetRequiredService<DuckDbDatabase>(),
+                provider.GetRequiredService<ILogger<DuckDbQueryService>>(),
+                async (connection, cancellationToken) =>
+                {
+                    var snapshot = await catalog.ReadAsync(cancellationToken).ConfigureAwait(false);
+                    connection.Execute(CatalogViews.CreateViews(snapshot, shared, temporary: true));
+                });
+        });
+        builder.AddAnalyticsMaintenance();
     }
 }

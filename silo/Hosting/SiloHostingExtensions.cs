@@ -22,7 +22,7 @@ public static class SiloHostingExtensions
         // An unknown name fails the options validation at start, with its own message.
         var analytics = builder.Configuration.GetSection(AnalyticsOptions.Section).Get<AnalyticsOptions>() ?? new AnalyticsOptions();
         // A cluster keeps its catalog in PostgreSQL, whichever sinks it writes to.
-        if (analytics.IsClustered
+        if (analytics.Clustered
             || (StorageSinkNames.TryParse(builder.Configuration[$"{SiloOptions.Section}:{nameof(SiloOptions.Sinks)}"], out var deployed, out _)
                 && deployed.HasFlag(StorageSinks.Postgres)))
             builder.AddPostgresStorage();
@@ -33,12 +33,12 @@ public static class SiloHostingExtensions
         services.AddSingleton<IValidateOptions<DuckDbOptions>, DuckDbOptionsValidator>();
 
         services.AddOptions<AnalyticsOptions>().Bind(builder.Configuration.GetSection(AnalyticsOptions.Section));
-        if (analytics.IsClustered)
+        if (analytics.Clustered)
             builder.AddSharedAnalytics();
         else
             builder.AddDuckDbFile();
         services.AddKeyedSingleton<IEventSink>(StorageSinks.DuckDb, (provider, _) => provider.GetRequiredService<DuckDbEventSink>());
-        services.AddSingleton<DuckDbQueryService>();
+        services.TryAddSingleton<DuckDbQueryService>();
         services.AddSingleton<StreamNotifier>();
         services.AddSingleton(provider =>
         {
