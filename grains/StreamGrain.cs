@@ -200,9 +200,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
                 Duplicates = current.Duplicates + _pending.Duplicates,
             };
             var routed = _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).ToArray();
-            var writes = routed
-                .Select(slot => WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position }, cancellationToken))
-                .ToArray();
+            var writes = routed.Select(slot => WriteSlotAsync(slot, next, cancellationToken)).ToArray();
             try
             {
                 await Task.WhenAll(writes);
@@ -265,6 +263,22 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         _pending.DropThrough(_state!.Position);
         if (_state.Progress != previous.Progress)
             _notifier.Publish(_key, _state.Progress);
+    }
+
+    /// <summary>
+    /// Sends a sink what it lacks to reach <paramref name="next"/>. A sink already past it (its
+    /// write landed before a crash and another sink's did not) is sent nothing that would move its
+    /// row back, or it would be sent its own events again later: at most a close it lacks.
+    /// </summary>
+    private Task WriteSlotAsync(SinkSlot slot, StreamState next, CancellationToken cancellationToken)
+    {
+        if (slot.Row is { } ahead && ahead.Position > next.Position)
+        {
+            return ahead.ClosedAt == next.ClosedAt
+                ? Task.CompletedTask
+                : WriteAsync(slot, new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position }, cancellationToken);
+        }
+        return WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position }, cancellationToken);
     }
 
     private static async Task WriteAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken)

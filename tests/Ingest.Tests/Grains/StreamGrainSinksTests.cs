@@ -98,6 +98,29 @@ public sealed class StreamGrainSinksTests
     }
 
     [Fact]
+    public async Task A_sink_ahead_of_the_stream_is_never_moved_back_nor_sent_its_own_events_again()
+    {
+        var row = StreamState.Opened(Key, Opened(), StorageSinks.DuckDb | StorageSinks.Postgres);
+        _duckRows.States[Key] = row with { Events = 10, Bytes = 10 };
+        _postgresRows.States[Key] = row with { Events = 3, Bytes = 3 };
+        var grain = NewGrain();
+        await grain.OnActivateAsync(CancellationToken.None);
+        await grain.OpenAsync(Opened());
+
+        // The client resends from 4 in small flushes, the first few ending below what DuckDB holds.
+        foreach (var (from, count) in new[] { (4, 2), (6, 3), (9, 4) })
+        {
+            await grain.AppendAsync(Numbered(from, count, _time.GetUtcNow()));
+            await grain.FlushAsync();
+        }
+
+        Assert.Equal(12, grain.Progress.Position);
+        Assert.Equal([(11L, "11"), (12L, "12")], Events(_duck.Flushes));
+        Assert.Equal(Enumerable.Range(4, 9).Select(i => ((long)i, i.ToString())), Events(_postgres.Flushes));
+        Assert.All(_duck.Flushes, flush => Assert.True(flush.State.Position >= 10, $"DuckDB's row moved back to {flush.State.Position}"));
+    }
+
+    [Fact]
     public async Task A_sink_that_cannot_load_holds_up_only_the_streams_that_go_to_it()
     {
         var failing = new FailingStore();

@@ -15,7 +15,7 @@ internal sealed unsafe class StreamRows : IDisposable
 {
     private const string Table = "stream_updates";
 
-    // Only what changes is updated; the opening metadata is the first flush's.
+    // Only what changes is updated; the opening metadata is the first flush's. A row never moves back.
     private const string Upsert = """
         INSERT INTO streams (id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected, duplicates, sinks)
         SELECT id, transport, remote_addr, CAST(headers AS JSON), opened_at, closed_at, events, bytes, rejected, duplicates, sinks
@@ -23,6 +23,7 @@ internal sealed unsafe class StreamRows : IDisposable
         ON CONFLICT (id) DO UPDATE SET
           closed_at = excluded.closed_at, events = excluded.events, bytes = excluded.bytes, rejected = excluded.rejected,
           duplicates = excluded.duplicates
+        WHERE streams.events + streams.rejected <= excluded.events + excluded.rejected
         """;
 
     private static readonly (string Name, DuckDbType Type)[] Columns =
