@@ -81,11 +81,6 @@ public sealed class NodeKillTests(PostgresFixture postgres)
             Assert.All(await Task.WhenAll(sending), finished => Assert.False(finished));
         }
 
-        var copy = Path.Combine(Path.GetTempPath(), "killcopy-" + Guid.NewGuid().ToString("N")[..8]);
-        Directory.CreateDirectory(copy);
-        foreach (var file in Directory.GetFiles(Path.GetDirectoryName(database)!))
-            File.Copy(file, Path.Combine(copy, Path.GetFileName(file)));
-        Console.WriteLine($"copy of the killed node's files: {copy}");
         await using (var restarted = await NodeProcess.StartAsync(database, settings))
         {
             _restarted = restarted;
