@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Npgsql;
 
-namespace Ingest.Tests.Infrastructure;
+namespace Ingest.Cli.Cluster;
 
 /// <summary>
 /// A throwaway PostgreSQL server: <c>initdb</c> into a temporary directory, started on a free
@@ -12,7 +12,7 @@ namespace Ingest.Tests.Infrastructure;
 /// and give each test a database of its own (<see cref="CreateDatabaseAsync"/>).
 /// </summary>
 /// <remarks>
-/// Also compiled into the cli's benchmark, so it depends on nothing but Npgsql and the BCL.
+/// Used by the cli's benchmark and by the PostgreSQL tests; it depends on nothing but Npgsql and the BCL.
 /// PostgreSQL refuses to run as root; as root, the server runs as the <c>postgres</c> user.
 /// </remarks>
 public sealed class PostgresServer : IAsyncDisposable
