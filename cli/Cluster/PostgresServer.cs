@@ -1,34 +1,40 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 using Npgsql;
 
 namespace Ingest.Cli.Cluster;
 
 /// <summary>
-/// A throwaway PostgreSQL server: <c>initdb</c> into a temporary directory, started on a free
-/// loopback port with fsync off, removed on dispose. Password authentication over TCP, so a wrong
-/// password is refused as it would be in production. Starting one costs about a second; share it
-/// and give each test a database of its own (<see cref="CreateDatabaseAsync"/>).
+/// A PostgreSQL server on a loopback port, run with the installed binaries (<c>initdb</c>,
+/// <c>pg_ctl</c>). Either throwaway (<see cref="StartNewAsync"/>: a temporary directory, fsync off,
+/// removed on dispose; about a second to start, so share it and give each user a database of its
+/// own with <see cref="CreateDatabaseAsync"/>) or kept (<see cref="OpenAsync"/>: a data directory
+/// created once and started again on every open). Password authentication over TCP, so a wrong
+/// password is refused as it would be in production; no Unix socket, so a long data path can't
+/// exceed the socket path limit.
 /// </summary>
 /// <remarks>
-/// Used by the cli's benchmark and by the PostgreSQL tests; it depends on nothing but Npgsql and the BCL.
-/// PostgreSQL refuses to run as root; as root, the server runs as the <c>postgres</c> user.
+/// PostgreSQL refuses to run as root; as root, the server runs as the <c>postgres</c> user, which
+/// must be able to reach the data directory. <c>pg_ctl</c> starts the server as a daemon, so it
+/// outlives a process that is killed; <see cref="OpenAsync"/> stops such a leftover first.
 /// </remarks>
 public sealed class PostgresServer : IAsyncDisposable
 {
     public const string User = "postgres";
 
-    private readonly string _directory;
+    /// <summary>Where a kept server's password is, beside PostgreSQL's own files (readable by its owner only).</summary>
+    public const string PasswordFileName = "ingest-password";
+
     private readonly string _binaries;
     private readonly string? _runAs;
+    private readonly string? _scratch;
     private int _databases;
 
-    private PostgresServer(string directory, string binaries, string? runAs, int port, string password)
+    private PostgresServer(string dataDirectory, int port, string password, string? scratch)
     {
-        _directory = directory;
-        _binaries = binaries;
-        _runAs = runAs;
+        _binaries = FindBinaries();
+        _runAs = Environment.IsPrivilegedProcess ? User : null;
+        _scratch = scratch;
+        DataDirectory = dataDirectory;
         Port = port;
         Password = password;
     }
@@ -39,40 +45,40 @@ public sealed class PostgresServer : IAsyncDisposable
 
     public string Password { get; }
 
+    /// <summary>The cluster's data directory (<c>PGDATA</c>); the server log is in it too.</summary>
+    public string DataDirectory { get; }
+
+    public string LogFile => Path.Combine(DataDirectory, "server.log");
+
     /// <summary>The server's <c>postgres</c> database, as superuser.</summary>
     public string ConnectionString => ConnectionStringFor("postgres");
 
-    private string DataDirectory => Path.Combine(_directory, "data");
+    private bool Throwaway => _scratch is not null;
 
-    /// <summary>Creates a cluster in a fresh temporary directory and starts it.</summary>
-    public static async Task<PostgresServer> StartNewAsync(CancellationToken cancellationToken = default)
+    /// <summary>Creates a cluster in a fresh temporary directory and starts it on a free port.</summary>
+    public static Task<PostgresServer> StartNewAsync(CancellationToken cancellationToken = default)
     {
-        var binaries = FindBinaries();
-        var runAs = Environment.IsPrivilegedProcess ? User : null;
-        var directory = Path.Combine(Path.GetTempPath(), "ingest-postgres", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(directory);
-        var password = Guid.NewGuid().ToString("N");
-        var server = new PostgresServer(directory, binaries, runAs, FreePort(), password);
-        try
-        {
-            var passwordFile = Path.Combine(directory, "password");
-            await File.WriteAllTextAsync(passwordFile, password, cancellationToken);
-            if (runAs is not null)
-                await RunAsync("chown", ["-R", runAs, directory], cancellationToken);
-            await server.RunToolAsync(
-                "initdb",
-                ["-D", server.DataDirectory, "-U", User, "--auth-host=scram-sha-256", "--auth-local=trust",
-                 $"--pwfile={passwordFile}", "-E", "UTF8", "--no-locale", "--no-sync"],
-                cancellationToken);
-            File.Delete(passwordFile);
-            await server.StartAsync(cancellationToken);
-            return server;
-        }
-        catch
-        {
-            await server.DisposeAsync();
-            throw;
-        }
+        var scratch = Path.Combine(Path.GetTempPath(), "ingest-postgres", Guid.NewGuid().ToString("N"));
+        return StartAsync(new PostgresServer(Path.Combine(scratch, "data"), LoopbackPort.Free(), NewPassword(), scratch), cancellationToken);
+    }
+
+    /// <summary>
+    /// Starts the cluster in <paramref name="dataDirectory"/>, creating it first if it holds none
+    /// (no <c>PG_VERSION</c>), so what it stores survives a stop and the next open.
+    /// </summary>
+    /// <param name="port">The port to listen on; 0 picks a free one.</param>
+    public static async Task<PostgresServer> OpenAsync(string dataDirectory, int port = 0, CancellationToken cancellationToken = default)
+    {
+        dataDirectory = Path.GetFullPath(dataDirectory);
+        var passwordFile = Path.Combine(dataDirectory, PasswordFileName);
+        string password;
+        if (!File.Exists(Path.Combine(dataDirectory, "PG_VERSION")))
+            password = NewPassword();
+        else if (File.Exists(passwordFile))
+            password = (await File.ReadAllTextAsync(passwordFile, cancellationToken)).Trim();
+        else
+            throw new InvalidOperationException($"{dataDirectory} holds a PostgreSQL cluster that ingest did not create (no {PasswordFileName}); choose another directory.");
+        return await StartAsync(new PostgresServer(dataDirectory, port == 0 ? LoopbackPort.Free() : port, password, scratch: null), cancellationToken);
     }
 
     public string ConnectionStringFor(string database, string? password = null) => new NpgsqlConnectionStringBuilder
@@ -91,45 +97,130 @@ public sealed class PostgresServer : IAsyncDisposable
     public async Task<string> CreateDatabaseAsync(CancellationToken cancellationToken = default)
     {
         var name = $"test_{Interlocked.Increment(ref _databases)}_{Guid.NewGuid():N}";
+        await ExecuteAsync($"CREATE DATABASE \"{name}\"", cancellationToken);
+        return ConnectionStringFor(name);
+    }
+
+    /// <summary>Creates the database <paramref name="name"/> unless it exists, and returns its connection string.</summary>
+    public async Task<string> EnsureDatabaseAsync(string name, CancellationToken cancellationToken = default)
+    {
         await using var connection = new NpgsqlConnection(ConnectionString);
         await connection.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"CREATE DATABASE \"{name}\"", connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        await using var exists = new NpgsqlCommand("SELECT 1 FROM pg_database WHERE datname = $1", connection) { Parameters = { new NpgsqlParameter { Value = name } } };
+        if (await exists.ExecuteScalarAsync(cancellationToken) is null)
+            await ExecuteAsync($"CREATE DATABASE \"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"", cancellationToken);
         return ConnectionStringFor(name);
     }
 
     /// <summary>Starts the server, again on the same port and data directory after <see cref="StopAsync"/>.</summary>
-    public Task StartAsync(CancellationToken cancellationToken = default) => RunToolAsync(
-        "pg_ctl",
-        ["-D", DataDirectory, "-l", Path.Combine(_directory, "server.log"), "-w", "-t", "60",
-         "-o", $"-p {Port} -k {_directory} -c listen_addresses={Host} -c fsync=off -c full_page_writes=off", "start"],
-        cancellationToken);
+    public Task StartAsync(CancellationToken cancellationToken = default)
+    {
+        // pg_ctl hands these to postgres through a shell, hence the quotes around the empty value.
+        var options = $"-p {Port} -c listen_addresses={Host} -c unix_socket_directories=''";
+        if (Throwaway)
+            options += " -c fsync=off -c full_page_writes=off";
+        return RunToolAsync("pg_ctl", ["-D", DataDirectory, "-l", LogFile, "-w", "-t", "60", "-o", options, "start"], cancellationToken);
+    }
 
-    /// <summary>Stops the server at once, as an outage would: open connections are cut.</summary>
+    /// <summary>Stops the server at once, as an outage would: open connections are cut, nothing committed is lost.</summary>
     public Task StopAsync(CancellationToken cancellationToken = default) =>
         RunToolAsync("pg_ctl", ["-D", DataDirectory, "-m", "fast", "-w", "stop"], cancellationToken);
 
+    /// <summary>Stops the server if it runs; a throwaway one is also removed.</summary>
     public async ValueTask DisposeAsync()
     {
         if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid")))
         {
             try
             {
-                await RunToolAsync("pg_ctl", ["-D", DataDirectory, "-m", "immediate", "-w", "stop"], CancellationToken.None);
+                // Nothing of a throwaway server is kept, so it need not shut down cleanly.
+                await RunToolAsync("pg_ctl", ["-D", DataDirectory, "-m", Throwaway ? "immediate" : "fast", "-w", "stop"], CancellationToken.None);
             }
             catch (InvalidOperationException)
             {
                 // Not running after all.
             }
         }
-        try
+        if (_scratch is not null)
         {
-            Directory.Delete(_directory, recursive: true);
-        }
-        catch (IOException)
-        {
+            try
+            {
+                Directory.Delete(_scratch, recursive: true);
+            }
+            catch (IOException)
+            {
+            }
         }
     }
+
+    private static async Task<PostgresServer> StartAsync(PostgresServer server, CancellationToken cancellationToken)
+    {
+        try
+        {
+            if (File.Exists(Path.Combine(server.DataDirectory, "PG_VERSION")))
+                await server.StopLeftoverAsync(cancellationToken);
+            else
+                await server.InitAsync(cancellationToken);
+            await server.StartAsync(cancellationToken);
+            return server;
+        }
+        catch
+        {
+            await server.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task InitAsync(CancellationToken cancellationToken)
+    {
+        // initdb takes an existing directory if it is empty; as root it must belong to the server's user.
+        Directory.CreateDirectory(DataDirectory);
+        if (_runAs is not null)
+            await RunAsync("chown", [_runAs, DataDirectory], cancellationToken);
+        var passwordFile = Path.Combine(Path.GetTempPath(), $"ingest-postgres-{Guid.NewGuid():N}");
+        try
+        {
+            await File.WriteAllTextAsync(passwordFile, Password, cancellationToken);
+            if (_runAs is not null)
+                await RunAsync("chown", [_runAs, passwordFile], cancellationToken);
+            string[] arguments =
+                ["-D", DataDirectory, "-U", User, "--auth-host=scram-sha-256", "--auth-local=trust", $"--pwfile={passwordFile}", "-E", "UTF8", "--no-locale"];
+            await RunToolAsync("initdb", Throwaway ? [.. arguments, "--no-sync"] : arguments, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(passwordFile);
+        }
+        if (!Throwaway)
+        {
+            var kept = Path.Combine(DataDirectory, PasswordFileName);
+            await File.WriteAllTextAsync(kept, Password, cancellationToken);
+            if (!OperatingSystem.IsWindows())
+                File.SetUnixFileMode(kept, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+            if (_runAs is not null)
+                await RunAsync("chown", [_runAs, kept], cancellationToken);
+        }
+    }
+
+    /// <summary>A server left running by a process that was killed holds the data directory: stop it.</summary>
+    private async Task StopLeftoverAsync(CancellationToken cancellationToken)
+    {
+        if (File.Exists(Path.Combine(DataDirectory, "postmaster.pid"))
+            && await RunToolAsync("pg_ctl", ["-D", DataDirectory, "status"], cancellationToken, check: false) == 0)
+        {
+            await StopAsync(cancellationToken);
+        }
+    }
+
+    private async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = new NpgsqlConnection(ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static string NewPassword() => Guid.NewGuid().ToString("N");
 
     /// <summary>The server's binaries: <c>pg_config --bindir</c>, else the newest Debian install, else PATH.</summary>
     private static string FindBinaries()
@@ -162,22 +253,15 @@ public sealed class PostgresServer : IAsyncDisposable
             "PostgreSQL's server binaries (initdb, pg_ctl) were not found: install PostgreSQL (apt-get install postgresql) or put them on PATH.");
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
-
-    private Task RunToolAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private Task<int> RunToolAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken, bool check = true)
     {
         var path = Path.Combine(_binaries, tool);
         return _runAs is null
-            ? RunAsync(path, arguments, cancellationToken)
-            : RunAsync("runuser", ["-u", _runAs, "--", path, .. arguments], cancellationToken);
+            ? RunAsync(path, arguments, cancellationToken, check)
+            : RunAsync("runuser", ["-u", _runAs, "--", path, .. arguments], cancellationToken, check);
     }
 
-    private static async Task RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static async Task<int> RunAsync(string fileName, IReadOnlyList<string> arguments, CancellationToken cancellationToken, bool check = true)
     {
         var start = new ProcessStartInfo(fileName) { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = Path.GetTempPath() };
         foreach (var argument in arguments)
@@ -186,7 +270,8 @@ public sealed class PostgresServer : IAsyncDisposable
         var stdout = process.StandardOutput.ReadToEndAsync(cancellationToken);
         var stderr = process.StandardError.ReadToEndAsync(cancellationToken);
         await process.WaitForExitAsync(cancellationToken).WaitAsync(TimeSpan.FromMinutes(2), cancellationToken);
-        if (process.ExitCode != 0)
+        if (check && process.ExitCode != 0)
             throw new InvalidOperationException($"{Path.GetFileName(fileName)} {string.Join(' ', arguments)} exited with {process.ExitCode}: {await stderr}{await stdout}");
+        return process.ExitCode;
     }
 }
