@@ -176,7 +176,12 @@ public sealed class PostgresServer : IAsyncDisposable
         // initdb takes an existing directory if it is empty; as root it must belong to the server's user.
         Directory.CreateDirectory(DataDirectory);
         if (_runAs is not null)
+        {
             await RunAsync("chown", [_runAs, DataDirectory], cancellationToken);
+            if (await RunAsync("runuser", ["-u", _runAs, "--", "test", "-w", DataDirectory], cancellationToken, check: false) != 0)
+                throw new InvalidOperationException(
+                    $"PostgreSQL runs as the {_runAs} user, which cannot reach {DataDirectory}: choose a directory outside private ones such as /root.");
+        }
         var passwordFile = Path.Combine(Path.GetTempPath(), $"ingest-postgres-{Guid.NewGuid():N}");
         try
         {
