@@ -26,15 +26,16 @@ internal static class BenchCommand
         {
             connection, events, streams, eventSize, rounds,
         };
-        command.SetAction((result, cancellationToken) =>
+        command.SetAction(async result =>
         {
             var settings = new PostgresBenchSettings(result.GetValue(connection), result.GetValue(events), result.GetValue(streams), result.GetValue(eventSize), result.GetValue(rounds));
             if (settings.Problem() is { } problem)
             {
                 Console.Error.WriteLine(problem);
-                return Task.FromResult(1);
+                return 1;
             }
-            return PostgresBench.RunAsync(settings, Console.Out, cancellationToken);
+            using var shutdown = new ShutdownSignal();
+            return await PostgresBench.RunAsync(settings, Console.Out, shutdown.Token);
         });
         return command;
     }

@@ -1,5 +1,5 @@
+using Ingest.Cli.Cluster;
 using Ingest.Silo.Storage.Postgres;
-using Ingest.Tests.Infrastructure;
 using Npgsql;
 
 namespace Ingest.Cli.Bench;

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Ingest.Cli.Cluster;
 using Ingest.Tests.Gateway.Ingest;
 using Ingest.Tests.Infrastructure;
 

@@ -1,3 +1,5 @@
+using Ingest.Cli.Cluster;
+
 namespace Ingest.Tests.Infrastructure;
 
 /// <summary>

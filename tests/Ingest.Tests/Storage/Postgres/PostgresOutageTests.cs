@@ -1,3 +1,4 @@
+using Ingest.Cli.Cluster;
 using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Tests.Infrastructure;

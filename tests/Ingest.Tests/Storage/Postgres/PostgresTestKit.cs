@@ -1,3 +1,4 @@
+using Ingest.Cli.Cluster;
 using Ingest.Silo.Storage.Postgres;
 using Ingest.Tests.Infrastructure;
 using Microsoft.Extensions.Logging.Abstractions;
