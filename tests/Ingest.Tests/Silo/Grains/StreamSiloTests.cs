@@ -82,6 +82,10 @@ public sealed class StreamSiloTests
         _time.Advance(TimeSpan.FromSeconds(10));
         Assert.Equal(0, await _silo.DeactivateIdleAsync(TimeSpan.FromMinutes(1), CancellationToken.None));
         _time.Advance(TimeSpan.FromMinutes(1));
+        // The timer's flush runs as a turn of its own; wait for it to reach the sink.
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!_sink.Flushes.Any(flush => flush.State.Events == 1) && DateTime.UtcNow < deadline)
+            await Task.Delay(5);
         _store.States[key] = _sink.Flushes[^1].State;
         Assert.Equal(1, await _silo.DeactivateIdleAsync(TimeSpan.FromMinutes(1), CancellationToken.None));
         Assert.Equal(0, _silo.ActivationCount);
