@@ -8,10 +8,17 @@ namespace Ingest.Gateway.Framing;
 /// reused from batch to batch; each built batch costs two exact-size arrays, and a third only
 /// when rejected events sit between stored ones.
 /// </summary>
+/// <remarks>
+/// The scratch buffers start empty and grow with use: a node holds one builder per open stream,
+/// and ten thousand idle WebSockets must not hold ten thousand batch-sized buffers.
+/// </remarks>
 internal sealed class EventBatchBuilder(long firstSeq = 1)
 {
-    private byte[] _payloads = new byte[64 * 1024];
-    private int[] _ends = new int[1024];
+    private const int FirstPayloadBytes = 4 * 1024;
+    private const int FirstEvents = 64;
+
+    private byte[] _payloads = [];
+    private int[] _ends = [];
     private int[]? _offsets;
     private int _bytes;
 
@@ -29,10 +36,10 @@ internal sealed class EventBatchBuilder(long firstSeq = 1)
     public void Add(ReadOnlySpan<byte> payload)
     {
         if (_bytes + payload.Length > _payloads.Length)
-            Array.Resize(ref _payloads, Math.Max(_payloads.Length * 2, _bytes + payload.Length));
+            Array.Resize(ref _payloads, Math.Max(Math.Max(_payloads.Length * 2, FirstPayloadBytes), _bytes + payload.Length));
         if (Count == _ends.Length)
         {
-            Array.Resize(ref _ends, _ends.Length * 2);
+            Array.Resize(ref _ends, Math.Max(_ends.Length * 2, FirstEvents));
             if (_offsets is not null)
                 Array.Resize(ref _offsets, _ends.Length);
         }

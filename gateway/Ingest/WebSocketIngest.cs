@@ -119,7 +119,8 @@ internal sealed partial class WebSocketIngest(
     private async Task<Ending> ReceiveAsync(WebSocket socket, IStreamGrain grain, StreamKey key, EventBatchBuilder builder, RejectionLog rejections, CancellationToken aborted)
     {
         var maxEventBytes = options.Value.MaxEventBytes;
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
+        // Small to start with, since an idle stream holds it; it grows for a larger message.
+        var buffer = ArrayPool<byte>.Shared.Rent(4 * 1024);
         var appending = Task.CompletedTask;
         var length = 0;
         var oversize = false;

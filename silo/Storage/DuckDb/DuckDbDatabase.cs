@@ -14,13 +14,17 @@ public sealed partial class DuckDbDatabase : IDisposable
     private readonly ILogger _logger;
     private int _disposed;
 
-    private DuckDbDatabase(DuckDbOptions options, string path, DuckDbDatabaseHandle handle, ILogger logger)
+    private DuckDbDatabase(DuckDbOptions options, string path, DuckDbDatabaseHandle handle, ILogger logger, string? catalog = null)
     {
         Options = options;
         Path = path;
         _handle = handle;
         _logger = logger;
+        _use = catalog is null ? null : $"USE {QuoteIdentifier(catalog)}";
     }
+
+    // Set when the file is attached to an in-memory instance: every connection starts in its catalog.
+    private readonly string? _use;
 
     /// <summary>The version of libduckdb in use, e.g. <c>v1.5.6</c>.</summary>
     public static string LibraryVersion { get; } = NativeText.Read(NativeMethods.Startup.LibraryVersion()) ?? "unknown";
@@ -41,15 +45,26 @@ public sealed partial class DuckDbDatabase : IDisposable
 
         var path = System.IO.Path.GetFullPath(options.Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
-        var database = new DuckDbDatabase(options, path, OpenFile(path, options), logger ?? NullLogger<DuckDbDatabase>.Instance);
+        // The file is attached rather than opened, because only ATTACH sets the row group size.
+        // Commits of at least a row group are written straight into the file, compressed, and
+        // a checkpoint then rewrites at most one partial row group: with DuckDB's default of
+        // 122,880 rows, every checkpoint under steady ingestion recompressed that much again.
+        var catalog = CatalogName(path);
+        var database = new DuckDbDatabase(
+            options, path, OpenFile(":memory:", options, externalAccess: true), logger ?? NullLogger<DuckDbDatabase>.Instance, catalog);
         try
         {
+            using (var attaching = database.ConnectUnattached())
+            {
+                attaching.Execute($"ATTACH '{path.Replace("'", "''", StringComparison.Ordinal)}' AS {QuoteIdentifier(catalog)} (ROW_GROUP_SIZE {options.RowGroupSize.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+            }
             using var connection = database.Connect();
             connection.Execute(DuckDbSchema.Create);
             // TimeZone belongs to the ICU extension, which is unknown while the config is read, so
-            // it is set here. UTC keeps TIMESTAMPTZ output independent of the host. Then the
-            // settings are locked: no query may undo them.
-            connection.Execute("SET GLOBAL TimeZone = 'UTC'; SET GLOBAL lock_configuration = true;");
+            // it is set here. UTC keeps TIMESTAMPTZ output independent of the host. Then queries
+            // lose access to files (the attached database's own file, WAL and spill files are
+            // unaffected) and the settings are locked: no query may undo them.
+            connection.Execute("SET GLOBAL TimeZone = 'UTC'; SET GLOBAL enable_external_access = false; SET GLOBAL lock_configuration = true;");
         }
         catch
         {
@@ -98,11 +113,43 @@ public sealed partial class DuckDbDatabase : IDisposable
     internal DuckDbConnection Connect()
     {
         ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+        return ConnectCore();
+    }
+
+    private DuckDbConnection ConnectCore()
+    {
+        var connection = ConnectUnattached();
+        if (_use is null)
+            return connection;
+        try
+        {
+            connection.Execute(_use);
+            return connection;
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    private DuckDbConnection ConnectUnattached()
+    {
         if (NativeMethods.Startup.Connect(_handle, out var connection) == DuckDbState.Success)
             return new DuckDbConnection(connection);
         connection.Dispose();
         throw new DuckDbException($"Could not connect to the DuckDB database {Path}.");
     }
+
+    /// <summary>The name DuckDB itself gives a file it opens: its name without the extension.</summary>
+    private static string CatalogName(string path)
+    {
+        var name = System.IO.Path.GetFileNameWithoutExtension(path);
+        // Names DuckDB keeps for itself; a file called memory.duckdb gets another.
+        return name.Length == 0 || name is "memory" or "system" or "temp" ? "ingest" : name;
+    }
+
+    private static string QuoteIdentifier(string name) => $"\"{name.Replace("\"", "\"\"", StringComparison.Ordinal)}\"";
 
     /// <summary>
     /// Checkpoints, so the file alone holds every committed row, and closes. The file stays
@@ -119,15 +166,8 @@ public sealed partial class DuckDbDatabase : IDisposable
         }
         try
         {
-            if (NativeMethods.Startup.Connect(_handle, out var handle) == DuckDbState.Success)
-            {
-                using var connection = new DuckDbConnection(handle);
-                connection.Execute("CHECKPOINT");
-            }
-            else
-            {
-                handle.Dispose();
-            }
+            using var connection = ConnectCore();
+            connection.Execute("CHECKPOINT");
         }
         catch (DuckDbException e)
         {
@@ -150,11 +190,13 @@ public sealed partial class DuckDbDatabase : IDisposable
             Set(config, "autoinstall_known_extensions", "false");
             Set(config, "autoload_known_extensions", "false");
             Set(config, "memory_limit", options.MemoryLimit);
-            // Checkpoint rarely: a process killed inside a checkpoint can leave the WAL so that a later
-            // open replays part of it twice, storing events twice (seen in our SIGKILL tests with
-            // libduckdb 1.5.6; DuckDB PR #24260 fixes checkpoint-marker recovery upstream). The WAL
-            // is checkpointed at every clean close, and beyond this size.
+            // The WAL size at which the committing writer checkpoints (DuckDB's own rule). Big
+            // commits bypass the WAL (see Open), so it fills mostly with partial row groups.
             Set(config, "checkpoint_threshold", options.CheckpointThreshold);
+            // ZSTD for strings needs the v1.2 storage format; DuckDB defaults new files to an older one.
+            Set(config, "storage_compatibility_version", "latest");
+            if (!string.Equals(options.Compression, "auto", StringComparison.OrdinalIgnoreCase))
+                Set(config, "force_compression", options.Compression);
             if (options.Threads > 0)
                 Set(config, "threads", options.Threads.ToString(System.Globalization.CultureInfo.InvariantCulture));
 
