@@ -63,6 +63,22 @@ internal static class NodeBench
             var blackhole = settings.Baselines && await client.HasBlackholeAsync(node, cancellationToken);
             if (settings.Baselines && !blackhole)
                 notes.Add($"{node.Address} has no {NodeTarget.BlackholePath} (Gateway:Blackhole off?): the blackhole baseline was skipped.");
+            // Idle streams first, on a fresh node; a throwaway node then starts afresh for the load
+            // runs, so neither measures the memory the other left behind.
+            if (settings.Idle > 0)
+            {
+                output.WriteLine($"idle: holding {settings.Idle:N0} WebSockets open...");
+                idle = await client.IdleAsync(node, settings.Idle, cancellationToken);
+                if (throwaway is not null)
+                {
+                    output.WriteLine("Restarting the node...");
+                    await throwaway.RestartAsync(cancellationToken);
+                }
+                else
+                {
+                    notes.Add("the load runs' node RSS includes what the idle streams left behind (a node given by --url is not restarted)");
+                }
+            }
             output.WriteLine("Warming up...");
             foreach (var run in await client.WarmUpAsync(node, warmUp, blackhole, cancellationToken))
             {
@@ -88,12 +104,6 @@ internal static class NodeBench
                     output.WriteLine($"{transport}: the node at half that rate, {half:N0} events/s...");
                     runs.Add(await client.RunAsync($"{transport}@half", transport, node, blackhole: false, corpus, half, cancellationToken));
                 }
-            }
-
-            if (settings.Idle > 0)
-            {
-                output.WriteLine($"idle: holding {settings.Idle:N0} WebSockets open...");
-                idle = await client.IdleAsync(node, settings.Idle, cancellationToken);
             }
 
             if (throwaway is { IsRunning: false })

@@ -55,7 +55,8 @@ internal sealed class NodeBenchReport(
         foreach (var line in Ratios().Concat(Targets()))
             output.WriteLine(line);
         output.WriteLine();
-        output.WriteLine($"latency: from sending an event until a count covering it came back; a POST's events share their request's (p50/p99 weighted per event, {settings.PostEvents:N0} events per POST)");
+        output.WriteLine($"latency: from sending an event until a count covering it came back. A POST's events share their request's, from its first byte to its answer " +
+            $"(percentiles weighted per event), so with {settings.PostEvents:N0} events per POST it is mostly the upload: measure POST latency with a smaller --post-events.");
         output.WriteLine("node CPU: its CPU time over the run's wall time (100% = one core); node RSS: the most resident memory sampled every 100 ms (VmHWM in the JSON)");
         if (idle is not null)
         {

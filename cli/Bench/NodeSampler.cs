@@ -41,23 +41,26 @@ internal sealed class NodeSampler
     /// <summary>Samples until the returned run is stopped.</summary>
     public async Task<Run> StartAsync(CancellationToken cancellationToken)
     {
+        // The wall time brackets both samples' readings, so CPU per wall time is never overstated.
+        var wall = Stopwatch.StartNew();
         var first = await SampleAsync(cancellationToken);
-        return new Run(this, first, cancellationToken);
+        return new Run(this, first, wall, cancellationToken);
     }
 
     internal sealed class Run
     {
         private readonly NodeSampler _sampler;
         private readonly NodeSample? _first;
-        private readonly Stopwatch _wall = Stopwatch.StartNew();
+        private readonly Stopwatch _wall;
         private readonly CancellationTokenSource _stop;
         private readonly Task _loop;
         private long _peakRss;
         private int _samples;
 
-        public Run(NodeSampler sampler, NodeSample? first, CancellationToken cancellationToken)
+        public Run(NodeSampler sampler, NodeSample? first, Stopwatch wall, CancellationToken cancellationToken)
         {
             _sampler = sampler;
+            _wall = wall;
             _first = first;
             _peakRss = first?.RssBytes ?? 0;
             _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -67,12 +70,12 @@ internal sealed class NodeSampler
         /// <summary>Stops sampling and sums up; null when the node gave no figures.</summary>
         public async Task<NodeUsage?> StopAsync(CancellationToken cancellationToken)
         {
-            var wall = _wall.Elapsed;
             await _stop.CancelAsync();
             await _loop;
             _stop.Dispose();
             if (_first is null || await _sampler.SampleAsync(cancellationToken) is not { } last)
                 return null;
+            var wall = _wall.Elapsed;
             var cpu = last.CpuSeconds - _first.CpuSeconds;
             return new NodeUsage(cpu, cpu / wall.TotalSeconds * 100, Math.Max(_peakRss, last.RssBytes), last.PeakRssBytes, last.RssBytes, _samples + 2);
         }

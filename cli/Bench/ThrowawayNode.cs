@@ -48,6 +48,13 @@ internal sealed class ThrowawayNode : IAsyncDisposable
         return new ThrowawayNode(node);
     }
 
+    /// <summary>Stops the node (SIGTERM) and starts a fresh process on the same port and data.</summary>
+    public async Task RestartAsync(CancellationToken cancellationToken)
+    {
+        await _node.StopAsync();
+        await _node.StartAsync(cancellationToken);
+    }
+
     /// <summary>The last lines of its log, to say why it failed.</summary>
     public string Tail(int lines = 20)
     {
