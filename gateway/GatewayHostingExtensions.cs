@@ -1,3 +1,4 @@
+using Ingest.Gateway.Bench;
 using Ingest.Gateway.Ingest;
 using Ingest.Gateway.Query;
 using Ingest.Silo.Storage.DuckDb;
@@ -25,6 +26,7 @@ public static class GatewayHostingExtensions
         builder.Services.AddSingleton<WebSocketIngest>();
         builder.Services.AddSingleton<PostIngest>();
         builder.Services.AddSingleton<SinkSelection>();
+        builder.Services.AddSingleton<BlackholeWebSocket>();
         builder.Services.AddHealthChecks().AddCheck<StorageHealthCheck>("storage");
         return builder;
     }
@@ -34,6 +36,7 @@ public static class GatewayHostingExtensions
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.MapIngest();
         app.MapQuery();
+        app.MapBench();
         app.MapHealthChecks("/healthz");
         return app;
     }

@@ -17,4 +17,10 @@ public sealed class GatewayOptions
 
     /// <summary>How long a closing WebSocket waits for the client's close frame.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Serves <c>/v1/blackhole</c>, which reads POST bodies and WebSocket messages as <c>/</c> does
+    /// and drops them: the network baseline of <c>ingest bench node</c>.
+    /// </summary>
+    public bool Blackhole { get; set; } = true;
 }

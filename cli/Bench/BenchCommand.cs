@@ -9,6 +9,7 @@ internal static class BenchCommand
     {
         var bench = new Command("bench", "Measure throughput against a baseline.");
         bench.Subcommands.Add(Postgres());
+        bench.Subcommands.Add(NodeBenchCommand.Create());
         return bench;
     }
 

@@ -1,7 +1,5 @@
 using System.Buffers;
-using System.Globalization;
 using System.Text;
-using System.Text.Json;
 using Ingest.Contracts;
 using Ingest.Silo.Storage.Postgres;
 
@@ -14,13 +12,6 @@ namespace Ingest.Cli.Bench;
 /// </summary>
 internal sealed class BenchEvents
 {
-    private static readonly string[] Services = ["payments", "ledger", "gateway", "accounts", "search", "notifier"];
-    private static readonly string[] Routes = ["/v1/transfer", "/v1/balance", "/v1/accounts/{id}", "/v1/search", "/healthz", "/v1/login"];
-    private static readonly string[] Methods = ["GET", "GET", "GET", "POST", "POST", "PUT", "DELETE"];
-    private static readonly string[] Words =
-        ["transfer", "completed", "balance", "insufficient", "retrying", "upstream", "timeout", "cache", "miss", "hit",
-         "account", "locked", "token", "refreshed", "queue", "depth", "request", "accepted", "rejected", "validation"];
-
     private BenchEvents(IReadOnlyList<BenchStream> streams, long payloadBytes)
     {
         Streams = streams;
@@ -72,7 +63,7 @@ internal sealed class BenchEvents
             for (var i = 0; i < count; i++)
             {
                 buffer.ResetWrittenCount();
-                WriteEvent(buffer, random, index, n + i, at, eventSize);
+                BenchEventWriter.Write(buffer, random, index, n + i, at, eventSize, BenchShape.Wide);
                 payloads.Write(buffer.WrittenSpan);
                 ends[i] = payloads.WrittenCount;
             }
@@ -81,34 +72,5 @@ internal sealed class BenchEvents
             n += count;
         }
         return new BenchStream(key, batches);
-    }
-
-    private static void WriteEvent(ArrayBufferWriter<byte> buffer, Random random, int stream, int n, DateTimeOffset at, int size)
-    {
-        using var json = new Utf8JsonWriter(buffer);
-        var status = random.Next(100) switch { < 85 => 200, < 92 => 404, < 97 => 409, _ => 503 };
-        json.WriteStartObject();
-        json.WriteString("ts", at.AddTicks(n % 10_000 * 10).UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture));
-        json.WriteString("level", status >= 500 ? "ERROR" : status >= 400 ? "WARN" : "INFO");
-        json.WriteString("service", Services[stream % Services.Length]);
-        json.WriteString("trace", $"{random.NextInt64():x16}");
-        json.WriteStartObject("http");
-        json.WriteString("method", Methods[random.Next(Methods.Length)]);
-        json.WriteString("route", Routes[random.Next(Routes.Length)]);
-        json.WriteNumber("status", status);
-        json.WriteNumber("ms", Math.Round(random.NextDouble() * 250, 2));
-        json.WriteEndObject();
-        json.WriteString("user", $"u{random.Next(100_000)}");
-        json.Flush();
-        // The message brings the event to about the size asked for (the 10 bytes are its key and quotes).
-        var room = size - (int)json.BytesCommitted - 10;
-        if (room > 0)
-        {
-            var message = new StringBuilder();
-            while (message.Length < room)
-                message.Append(Words[random.Next(Words.Length)]).Append(' ');
-            json.WriteString("msg", message.ToString(0, message.Length - 1));
-        }
-        json.WriteEndObject();
     }
 }

@@ -9,6 +9,7 @@ internal sealed class WebSocketClient : IAsyncDisposable
     private readonly ClientWebSocket _socket = new();
     private readonly List<long> _counts = [];
     private Task? _receiving;
+    private volatile bool _closing;
 
     public IReadOnlyList<long> Counts
     {
@@ -57,6 +58,7 @@ internal sealed class WebSocketClient : IAsyncDisposable
     /// <summary>A normal close handshake started by the client.</summary>
     public async Task CloseAsync()
     {
+        _closing = true;
         await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
         await _receiving!.WaitAsync(TimeSpan.FromSeconds(30));
     }
@@ -90,7 +92,9 @@ internal sealed class WebSocketClient : IAsyncDisposable
             }
             if (result.MessageType == WebSocketMessageType.Close)
             {
-                if (_socket.State == WebSocketState.CloseReceived)
+                // The server's answer to our own close can beat the socket's note that we sent it;
+                // answering it again would write to a connection the server has closed.
+                if (_socket.State == WebSocketState.CloseReceived && !_closing)
                     await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
                 return;
             }

@@ -1,0 +1,108 @@
+using System.Diagnostics;
+using Ingest.Contracts;
+using Ingest.Grains;
+using Ingest.Silo.Storage.DuckDb;
+using Ingest.Silo.Storage.DuckDb.Native;
+using Ingest.Silo.Storage.DuckDb.Sink;
+
+namespace Ingest.Cli.Bench;
+
+/// <summary>
+/// The storage limit: the POST run's rows (one stream per request, numbered from 1) written into a
+/// fresh DuckDB file with the silo's own binding and data-chunk writer, from one thread, with no
+/// network, no grains and no <c>streams</c> rows: one appender per transaction of about
+/// <see cref="CommitRows"/> rows. Only the appends and commits are timed.
+/// </summary>
+internal static class AppenderBaseline
+{
+    public const int CommitRows = 65_536;
+
+    /// <summary>Events per batch, as the node's framing hands them to a grain.</summary>
+    private const int BatchEvents = 4096;
+
+    private const string Headers = """{"user-agent":"ingest-bench","content-type":"application/x-ndjson"}""";
+
+    public static BenchRun Run(EventCorpus corpus, int streams, int eventsPerRequest, string directory)
+    {
+        var flushes = Flushes(corpus, streams, eventsPerRequest, DateTimeOffset.UtcNow);
+        using var database = DuckDbDatabase.Open(new DuckDbOptions { Path = Path.Combine(directory, "appender.duckdb") });
+        using var connection = database.Connect();
+        EventChunk? chunk = null;
+        try
+        {
+            var watch = Stopwatch.StartNew();
+            for (var next = 0; next < flushes.Count;)
+            {
+                connection.Execute("BEGIN TRANSACTION");
+                using (var appender = connection.CreateAppender(DuckDbSchema.EventsTable))
+                {
+                    chunk ??= new EventChunk(appender);
+                    for (var rows = 0; next < flushes.Count && rows < CommitRows; next++)
+                    {
+                        chunk.Add(flushes[next], appender);
+                        rows += (int)flushes[next].EventCount;
+                    }
+                    chunk.AppendTo(appender);
+                    appender.Flush();
+                }
+                connection.Execute("COMMIT");
+            }
+            watch.Stop();
+            var stored = CountRows(connection);
+            IReadOnlyList<string> errors = stored == corpus.Count ? [] : [$"the appender stored {stored} of {corpus.Count} rows"];
+            return new BenchRun("appender", "-", "in-process", 1, corpus.Count, stored, corpus.Bytes, watch.Elapsed, 0, null, null, errors);
+        }
+        finally
+        {
+            chunk?.Dispose();
+        }
+    }
+
+    /// <summary>The rows, made before the clock starts: each request's events as one stream's flushes.</summary>
+    private static List<StreamFlush> Flushes(EventCorpus corpus, int streams, int eventsPerRequest, DateTimeOffset receivedAt)
+    {
+        var flushes = new List<StreamFlush>();
+        for (var s = 0; s < streams; s++)
+        {
+            var (first, count) = corpus.Share(s, streams);
+            for (var done = 0; done < count; done += eventsPerRequest)
+            {
+                var state = StreamState.Opened(
+                    StreamKey.New(), new StreamOpened(StreamTransport.Http, "127.0.0.1", Headers, receivedAt), StorageSinks.DuckDb);
+                var requestEvents = Math.Min(eventsPerRequest, count - done);
+                for (var b = 0; b < requestEvents; b += BatchEvents)
+                {
+                    var batch = Batch(corpus, first + done + b, Math.Min(BatchEvents, requestEvents - b), firstSeq: b + 1, receivedAt);
+                    state = state with { Events = state.Events + batch.Count, Bytes = state.Bytes + batch.Bytes };
+                    flushes.Add(new StreamFlush(state, [batch]));
+                }
+            }
+        }
+        return flushes;
+    }
+
+    private static EventBatch Batch(EventCorpus corpus, int first, int count, long firstSeq, DateTimeOffset receivedAt)
+    {
+        // Every line is its event and one newline.
+        var (_, length) = corpus.Lines(first, count);
+        var payloads = new byte[length - count];
+        var ends = new int[count];
+        var end = 0;
+        for (var i = 0; i < count; i++)
+        {
+            var payload = corpus.Event(first + i).Span;
+            payload.CopyTo(payloads.AsSpan(end));
+            end += payload.Length;
+            ends[i] = end;
+        }
+        return new EventBatch(payloads, ends, count, 0, receivedAt) { FirstSeq = firstSeq };
+    }
+
+    private static long CountRows(DuckDbConnection connection)
+    {
+        using var statement = connection.Prepare($"SELECT count(*) FROM {DuckDbSchema.EventsTable}");
+        using var result = statement.Execute();
+        using var chunk = result.FetchChunk() ?? throw result.Failure();
+        return new DuckDbColumn(chunk, 0).GetInt64(0);
+    }
+}

@@ -1,0 +1,105 @@
+using System.Net;
+
+namespace Ingest.Cli.Bench;
+
+/// <summary>
+/// The bench's client side: the HTTP connections POSTs go over, the WebSockets, and the sampler
+/// of the node's figures. Each run gives one <see cref="BenchRun"/>.
+/// </summary>
+internal sealed class BenchClient : IDisposable
+{
+    private const int WarmUpStreams = 2;
+
+    private readonly NodeBenchSettings _settings;
+    private readonly HttpClient _http;
+    private readonly HttpClient _sampling;
+
+    public BenchClient(NodeBenchSettings settings)
+    {
+        _settings = settings;
+        _http = new HttpClient(Handler()) { Timeout = TimeSpan.FromMinutes(10) };
+        _sampling = new HttpClient(Handler()) { Timeout = TimeSpan.FromSeconds(5) };
+    }
+
+    /// <summary>Whether the node serves the blackhole (a plain GET of it asks for an upgrade).</summary>
+    public async Task<bool> HasBlackholeAsync(NodeTarget node, CancellationToken cancellationToken)
+    {
+        using var response = await _sampling.GetAsync(node.Post(blackhole: true), cancellationToken);
+        return response.StatusCode == HttpStatusCode.UpgradeRequired;
+    }
+
+    /// <summary>A little of each load, untimed, so the runs measure compiled code.</summary>
+    public async Task<IReadOnlyList<BenchRun>> WarmUpAsync(NodeTarget node, EventCorpus events, bool blackhole, CancellationToken cancellationToken)
+    {
+        var runs = new List<BenchRun>();
+        foreach (var target in blackhole ? new[] { false, true } : [false])
+        {
+            var streams = Math.Min(WarmUpStreams, events.Count);
+            if (_settings.Post)
+            {
+                var post = await PostLoad.RunAsync(_http, node.Post(target), events, streams, Math.Max(1, events.Count / 8), 0, cancellationToken);
+                runs.Add(Run("warm-up", "post", target, streams, events, 0, post, null));
+            }
+            if (_settings.WebSocket)
+            {
+                var ws = await WebSocketLoad.RunAsync(node.WebSocket(target), events, streams, 0, cancellationToken);
+                runs.Add(Run("warm-up", "ws", target, streams, events, 0, ws, null));
+            }
+        }
+        return runs;
+    }
+
+    /// <param name="transport">post or ws.</param>
+    /// <param name="rate">Events/s over all streams; 0 for as fast as the target takes them.</param>
+    public async Task<BenchRun> RunAsync(
+        string scenario, string transport, NodeTarget node, bool blackhole, EventCorpus events, double rate, CancellationToken cancellationToken)
+    {
+        var sampler = new NodeSampler(_sampling, node.Address);
+        var sampling = await sampler.StartAsync(cancellationToken);
+        LoadOutcome outcome;
+        NodeUsage? usage;
+        int streams;
+        try
+        {
+            if (transport == "post")
+            {
+                streams = _settings.PostStreams;
+                outcome = await PostLoad.RunAsync(_http, node.Post(blackhole), events, streams, _settings.PostEvents, rate, cancellationToken);
+            }
+            else
+            {
+                streams = _settings.WebSocketStreams;
+                outcome = await WebSocketLoad.RunAsync(node.WebSocket(blackhole), events, streams, rate, cancellationToken);
+            }
+        }
+        finally
+        {
+            usage = await sampling.StopAsync(cancellationToken);
+        }
+        return Run(scenario, transport, blackhole, streams, events, rate, outcome, usage);
+    }
+
+    public Task<IdleResult> IdleAsync(NodeTarget node, int streams, CancellationToken cancellationToken) =>
+        IdleLoad.RunAsync(node.WebSocket(blackhole: false), streams, new NodeSampler(_sampling, node.Address), cancellationToken);
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _sampling.Dispose();
+    }
+
+    private static BenchRun Run(string scenario, string transport, bool blackhole, int streams, EventCorpus events, double rate, LoadOutcome outcome, NodeUsage? node) =>
+        new(scenario, transport, blackhole ? "blackhole" : "node", streams, events.Count, outcome.Acknowledged, outcome.Bytes, outcome.Elapsed, rate,
+            outcome.Latency, node, outcome.Errors);
+
+    private static SocketsHttpHandler Handler() => new()
+    {
+        UseProxy = false,
+        UseCookies = false,
+        AutomaticDecompression = DecompressionMethods.None,
+        PooledConnectionLifetime = Timeout.InfiniteTimeSpan,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+        MaxConnectionsPerServer = int.MaxValue,
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+    };
+}

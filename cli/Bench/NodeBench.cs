@@ -1,0 +1,132 @@
+using System.Diagnostics;
+using System.Net;
+
+namespace Ingest.Cli.Bench;
+
+/// <summary>
+/// <c>bench node</c>: drives a node over POST and WebSocket with pre-generated events, and in the
+/// same run measures what bounds it: the same load against the node's blackhole (network and
+/// HTTP), the silo's appender alone (storage) and the framer alone (parsing).
+/// </summary>
+internal static class NodeBench
+{
+    /// <summary>Events sent, untimed, before the runs, so the node's code paths are compiled.</summary>
+    private const int WarmUpEvents = 4000;
+
+    public static async Task<int> RunAsync(NodeBenchSettings settings, TextWriter output, CancellationToken cancellationToken)
+    {
+        var scratch = Path.Combine(Path.GetTempPath(), $"ingest-bench-{Guid.NewGuid():N}");
+        Directory.CreateDirectory(scratch);
+        ThrowawayNode? throwaway = null;
+        try
+        {
+            var limits = FileLimit.Read();
+            var sockets = Math.Max(settings.WebSocket ? settings.WebSocketStreams : 0, settings.Idle) + settings.PostStreams + 64;
+            if (limits is { } soft && soft < sockets)
+            {
+                output.WriteLine($"This process may open {soft} files (ulimit -n) and needs about {sockets}: raise it first, e.g. `ulimit -n {sockets + 1000}`.");
+                return 1;
+            }
+
+            output.WriteLine($"Generating {settings.Events:N0} {settings.Shape.ToString().ToLowerInvariant()} events of ~{settings.EventSize} bytes...");
+            var corpus = EventCorpus.Generate(settings.Events, settings.EventSize, settings.Shape, DateTimeOffset.UtcNow);
+            var warmUp = EventCorpus.Generate(Math.Min(WarmUpEvents, settings.Events), settings.EventSize, settings.Shape, DateTimeOffset.UtcNow).BuildFrames();
+            if (settings.WebSocket)
+                corpus.BuildFrames();
+
+            Uri address;
+            if (settings.Url is { } url)
+            {
+                address = new Uri(url);
+            }
+            else
+            {
+                output.WriteLine("Starting a throwaway node (DuckDB only)...");
+                throwaway = await ThrowawayNode.StartAsync([], cancellationToken);
+                address = throwaway.Address;
+            }
+            var node = new NodeTarget(address);
+            var runs = new List<BenchRun>();
+            IdleResult? idle = null;
+            var problems = new List<string>();
+            var notes = new List<string>();
+
+            if (settings.Baselines)
+            {
+                output.WriteLine("Baseline: parsing alone (the gateway's framer, one thread)...");
+                runs.Add(ParseBaseline.Run(corpus, settings.PostStreams, settings.PostEvents));
+                output.WriteLine("Baseline: the raw DuckDB appender (one thread, no network)...");
+                runs.Add(AppenderBaseline.Run(corpus, settings.PostStreams, settings.PostEvents, scratch));
+            }
+
+            using var client = new BenchClient(settings);
+            var blackhole = settings.Baselines && await client.HasBlackholeAsync(node, cancellationToken);
+            if (settings.Baselines && !blackhole)
+                notes.Add($"{node.Address} has no {NodeTarget.BlackholePath} (Gateway:Blackhole off?): the blackhole baseline was skipped.");
+            // Idle streams first, on a fresh node; a throwaway node then starts afresh for the load
+            // runs, so neither measures the memory the other left behind.
+            if (settings.Idle > 0)
+            {
+                output.WriteLine($"idle: holding {settings.Idle:N0} WebSockets open...");
+                idle = await client.IdleAsync(node, settings.Idle, cancellationToken);
+                if (throwaway is not null)
+                {
+                    output.WriteLine("Restarting the node...");
+                    await throwaway.RestartAsync(cancellationToken);
+                }
+                else
+                {
+                    notes.Add("the load runs' node RSS includes what the idle streams left behind (a node given by --url is not restarted)");
+                }
+            }
+            output.WriteLine("Warming up...");
+            foreach (var run in await client.WarmUpAsync(node, warmUp, blackhole, cancellationToken))
+            {
+                if (!run.Ok)
+                    problems.Add($"warm-up {run.Scenario} {run.Target}: {string.Join("; ", run.Errors)}");
+            }
+
+            foreach (var transport in (string[])["post", "ws"])
+            {
+                if ((transport == "post" && !settings.Post) || (transport == "ws" && !settings.WebSocket))
+                    continue;
+                if (blackhole)
+                {
+                    output.WriteLine($"{transport}: the blackhole...");
+                    runs.Add(await client.RunAsync(transport, transport, node, blackhole: true, corpus, settings.Rate, cancellationToken));
+                }
+                output.WriteLine($"{transport}: the node{(settings.Rate > 0 ? $" at {settings.Rate:N0} events/s" : "")}...");
+                var full = await client.RunAsync(transport, transport, node, blackhole: false, corpus, settings.Rate, cancellationToken);
+                runs.Add(full);
+                if (settings.LatencyAtHalf && settings.Rate == 0 && full.Ok)
+                {
+                    var half = Math.Max(1, Math.Round(full.EventsPerSecond / 2));
+                    output.WriteLine($"{transport}: the node at half that rate, {half:N0} events/s...");
+                    runs.Add(await client.RunAsync($"{transport}@half", transport, node, blackhole: false, corpus, half, cancellationToken));
+                }
+            }
+
+            if (throwaway is { IsRunning: false })
+                problems.Add($"the node exited during the run; the end of its log:\n{throwaway.Tail()}");
+            var report = new NodeBenchReport(settings, corpus, node, throwaway?.ProcessId, limits, runs, idle, problems, notes);
+            report.Write(output);
+            return report.Ok ? 0 : 1;
+        }
+        catch (Exception exception) when (!cancellationToken.IsCancellationRequested)
+        {
+            // What a user can act on says so in its message; anything else is a bug, and its stack says where.
+            output.WriteLine(exception is HttpRequestException or InvalidOperationException or TimeoutException or IOException
+                ? $"bench node failed: {exception.Message}"
+                : $"bench node failed: {exception}");
+            if (throwaway is { IsRunning: false })
+                output.WriteLine($"the end of the node's log:\n{throwaway.Tail()}");
+            return 1;
+        }
+        finally
+        {
+            if (throwaway is not null)
+                await throwaway.DisposeAsync();
+            Directory.Delete(scratch, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,33 @@
+using System.Diagnostics;
+using Ingest.Silo.Storage.DuckDb;
+
+namespace Ingest.Gateway.Bench;
+
+/// <summary>What <c>GET /v1/node</c> answers: this process's resource use, for a benchmark to sample.</summary>
+/// <param name="PeakRssBytes">The most resident memory the process has had (VmHWM).</param>
+internal sealed record NodeStats(
+    int Pid,
+    double CpuSeconds,
+    long RssBytes,
+    long PeakRssBytes,
+    long GcHeapBytes,
+    int Threads,
+    NodeSinkStats Sink)
+{
+    public static NodeStats Read(DuckDbEventSink sink)
+    {
+        using var process = Process.GetCurrentProcess();
+        var counters = sink.Counters;
+        return new NodeStats(
+            process.Id,
+            process.TotalProcessorTime.TotalSeconds,
+            process.WorkingSet64,
+            process.PeakWorkingSet64,
+            GC.GetTotalMemory(forceFullCollection: false),
+            process.Threads.Count,
+            new NodeSinkStats(counters.Commits, counters.EventsWritten, counters.QueuedBytes));
+    }
+}
+
+/// <summary>The DuckDB sink's counters since the node started.</summary>
+internal sealed record NodeSinkStats(long Commits, long EventsWritten, long QueuedBytes);

@@ -1,0 +1,28 @@
+using Ingest.Cli.Bench;
+using Ingest.Tests.Infrastructure;
+
+namespace Ingest.Tests.Cli.Bench;
+
+/// <summary><c>bench node --url</c> against a running node: everything it reports acknowledged is stored, once.</summary>
+public sealed class NodeBenchTests
+{
+    [Fact]
+    public async Task Against_a_running_node_every_event_sent_to_it_is_stored_and_none_sent_to_the_blackhole()
+    {
+        await using var node = await TestNode.StartAsync();
+        const int Events = 3000;
+        var settings = new NodeBenchSettings(
+            node.Address.ToString(), BenchTransports.Both, PostStreams: 3, WebSocketStreams: 5, Events, EventSize: 300, BenchShape.Nested,
+            PostEvents: 700, Rate: 0, Idle: 0, Baselines: true, LatencyAtHalf: false, Smoke: false);
+        using var output = new StringWriter();
+
+        var exitCode = await NodeBench.RunAsync(settings, output, CancellationToken.None);
+
+        Assert.True(exitCode == 0, output.ToString());
+        var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith("{\"bench\":\"node\",\"ok\":true", lines[^1], StringComparison.Ordinal);
+        // The warm-up sends the same number of events (up to its limit) over each protocol too.
+        Assert.Equal(4 * Events, await node.Http.ScalarAsync("select count(*) from events"));
+        Assert.Equal(0, await node.Http.ScalarAsync("select count(*) from events where payload->'span'->'attrs'->'http'->>'status' is null"));
+    }
+}
