@@ -64,7 +64,10 @@ internal sealed class BenchClient : IDisposable
             if (transport == "post")
             {
                 streams = _settings.PostStreams;
-                outcome = await PostLoad.RunAsync(_http, node.Post(blackhole), events, streams, _settings.PostEvents, rate, cancellationToken);
+                // The half-rate run measures latency: small requests on named streams.
+                outcome = rate > 0 && scenario.EndsWith("@half", StringComparison.Ordinal)
+                    ? await PostLoad.RunAsync(_http, node.Post(blackhole), events, streams, _settings.LatencyPostEvents, rate, cancellationToken, $"bench-{Guid.NewGuid():N}")
+                    : await PostLoad.RunAsync(_http, node.Post(blackhole), events, streams, _settings.PostEvents, rate, cancellationToken);
             }
             else
             {

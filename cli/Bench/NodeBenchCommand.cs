@@ -33,6 +33,10 @@ internal static class NodeBenchCommand
         {
             Description = $"Events per POST request; a stream sends its share as consecutive requests. Default: {NodeBenchSettings.DefaultPostEvents:N0}.",
         };
+        var latencyPostEvents = new Option<int?>("--latency-post-events")
+        {
+            Description = $"Events per POST request in the half-rate run, on named streams (a POST is acknowledged once, at its end, so its size bounds its latency). Default: {NodeBenchSettings.DefaultLatencyPostEvents:N0}.",
+        };
         var rate = new Option<int>("--rate") { Description = "Events/s over all streams; 0 sends as fast as the node takes them.", DefaultValueFactory = _ => 0 };
         var idle = new Option<int>("--idle") { Description = "Also hold this many idle WebSockets open and measure the node's memory (0: skip).", DefaultValueFactory = _ => 0 };
         var baselines = new Option<string>("--baselines")
@@ -52,7 +56,7 @@ internal static class NodeBenchCommand
         };
         var command = new Command("node", "A node over POST and WebSocket against a blackhole, the raw DuckDB appender and parsing alone.")
         {
-            url, transport, streams, events, eventSize, shape, postEvents, rate, idle, baselines, noBaselines, latencyAtHalf, smoke,
+            url, transport, streams, events, eventSize, shape, postEvents, latencyPostEvents, rate, idle, baselines, noBaselines, latencyAtHalf, smoke,
         };
         command.SetAction(async result =>
         {
@@ -67,6 +71,7 @@ internal static class NodeBenchCommand
                 result.GetValue(eventSize),
                 Enum.Parse<BenchShape>(result.GetValue(shape)!, ignoreCase: true),
                 result.GetValue(postEvents) ?? (isSmoke ? NodeBenchSettings.SmokePostEvents : NodeBenchSettings.DefaultPostEvents),
+                result.GetValue(latencyPostEvents) ?? (isSmoke ? NodeBenchSettings.SmokePostEvents / 4 : NodeBenchSettings.DefaultLatencyPostEvents),
                 result.GetValue(rate),
                 result.GetValue(idle),
                 result.GetValue(baselines) != "none" && !result.GetValue(noBaselines),

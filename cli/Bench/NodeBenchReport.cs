@@ -56,7 +56,7 @@ internal sealed class NodeBenchReport(
             output.WriteLine(line);
         output.WriteLine();
         output.WriteLine($"latency: from sending an event until a count covering it came back. A POST's events share their request's, from its first byte to its answer " +
-            $"(percentiles weighted per event), so with {settings.PostEvents:N0} events per POST it is mostly the upload: measure POST latency with a smaller --post-events.");
+            $"(percentiles weighted per event), so with {settings.PostEvents:N0} events per POST it is mostly the upload; post@half sends {settings.LatencyPostEvents:N0} per POST on named streams (--latency-post-events).");
         output.WriteLine("node CPU: its CPU time over the run's wall time (100% = one core); node RSS: the most resident memory sampled every 100 ms (VmHWM in the JSON)");
         if (idle is not null)
         {
@@ -162,6 +162,7 @@ internal sealed class NodeBenchReport(
             eventSize = settings.EventSize,
             shape = Shape,
             postEvents = settings.PostEvents,
+            latencyPostEvents = settings.LatencyPostEvents,
             rate = settings.Rate,
             idle = settings.Idle,
             baselines = settings.Baselines,

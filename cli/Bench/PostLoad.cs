@@ -10,13 +10,16 @@ namespace Ingest.Cli.Bench;
 /// POST load: each stream sends its share of the events as consecutive requests of
 /// <c>--post-events</c> lines on its keep-alive connection. A request's answer is its events'
 /// acknowledgement, and its latency, from the first byte sent to the count read, is theirs.
+/// With <c>streamPrefix</c> each connection names its stream, as a resuming client does, so its
+/// requests continue one stream and each answer is the stream's position.
 /// </summary>
 internal static class PostLoad
 {
     private static readonly MediaTypeHeaderValue Ndjson = new("application/x-ndjson");
 
     public static async Task<LoadOutcome> RunAsync(
-        HttpClient http, Uri target, EventCorpus corpus, int streams, int eventsPerRequest, double rate, CancellationToken cancellationToken)
+        HttpClient http, Uri target, EventCorpus corpus, int streams, int eventsPerRequest, double rate, CancellationToken cancellationToken,
+        string? streamPrefix = null)
     {
         var errors = new ConcurrentQueue<string>();
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -27,7 +30,8 @@ internal static class PostLoad
             running[s] = Task.Run(async () =>
             {
                 await go.Task;
-                return await StreamAsync(http, target, corpus, corpus.Share(stream, streams), eventsPerRequest, rate / streams, errors, cancellationToken);
+                var name = streamPrefix is null ? null : $"{streamPrefix}-{stream}";
+                return await StreamAsync(http, target, corpus, corpus.Share(stream, streams), eventsPerRequest, rate / streams, name, errors, cancellationToken);
             }, cancellationToken);
         }
         var watch = Stopwatch.StartNew();
@@ -45,7 +49,7 @@ internal static class PostLoad
 
     private static async Task<(long Sent, long Acknowledged, long Bytes, List<(long, int)> Latencies)> StreamAsync(
         HttpClient http, Uri target, EventCorpus corpus, (int First, int Count) share, int eventsPerRequest, double rate,
-        ConcurrentQueue<string> errors, CancellationToken cancellationToken)
+        string? name, ConcurrentQueue<string> errors, CancellationToken cancellationToken)
     {
         var pacer = new Pacer(rate);
         var latencies = new List<(long, int)>();
@@ -57,20 +61,25 @@ internal static class PostLoad
             var (offset, length) = corpus.Lines(share.First + done, events);
             using var content = new ByteArrayContent(corpus.Ndjson, offset, length);
             content.Headers.ContentType = Ndjson;
+            using var request = new HttpRequestMessage(HttpMethod.Post, target) { Content = content };
+            if (name is not null)
+                request.Headers.Add("X-Stream-Id", name);
+            // A named stream answers with its position: everything this connection sent so far.
+            var expected = name is null ? events : done + events;
             var begin = Stopwatch.GetTimestamp();
             sent += events;
             bytes += length;
             try
             {
-                using var response = await http.PostAsync(target, content, cancellationToken);
+                using var response = await http.SendAsync(request, cancellationToken);
                 var answer = await response.Content.ReadAsStringAsync(cancellationToken);
                 var latency = Stopwatch.GetTimestamp() - begin;
                 var newline = answer.IndexOf('\n', StringComparison.Ordinal);
                 if (!long.TryParse(newline < 0 ? answer : answer[..newline], NumberStyles.None, CultureInfo.InvariantCulture, out var count))
                     count = 0;
-                acknowledged += Math.Min(count, events);
+                acknowledged += Math.Clamp(name is null ? count : count - done, 0, events);
                 latencies.Add((latency, events));
-                if (response.StatusCode != HttpStatusCode.OK || count != events)
+                if (response.StatusCode != HttpStatusCode.OK || count != expected)
                     BenchErrors.Add(errors, $"POST {target.AbsolutePath} of {events} events answered {(int)response.StatusCode}: {BenchErrors.Shorten(answer)}");
             }
             catch (HttpRequestException exception)

@@ -13,7 +13,7 @@ public sealed class NodeBenchTests
         const int Events = 3000;
         var settings = new NodeBenchSettings(
             node.Address.ToString(), BenchTransports.Both, PostStreams: 3, WebSocketStreams: 5, Events, EventSize: 300, BenchShape.Nested,
-            PostEvents: 700, Rate: 0, Idle: 0, Baselines: true, LatencyAtHalf: false, Smoke: false);
+            PostEvents: 700, LatencyPostEvents: 250, Rate: 0, Idle: 0, Baselines: true, LatencyAtHalf: false, Smoke: false);
         using var output = new StringWriter();
 
         var exitCode = await NodeBench.RunAsync(settings, output, CancellationToken.None);
