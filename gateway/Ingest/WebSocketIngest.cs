@@ -130,8 +130,10 @@ internal sealed partial class WebSocketIngest(
             while (true)
             {
                 var receive = socket.ReceiveAsync(buffer.AsMemory(length), aborted);
-                // Batch whatever already arrived; hand it to the grain only when the socket goes quiet.
-                if (!receive.IsCompleted && !builder.IsEmpty)
+                // Batch whatever already arrived; hand it to the grain when the socket goes quiet and
+                // the last batch has been taken. A client writing a message or two at a time would
+                // otherwise cost a grain call per write; this way batches grow while the grain is busy.
+                if (!receive.IsCompleted && !builder.IsEmpty && appending.IsCompleted)
                 {
                     await appending;
                     appending = AppendAsync(grain, builder.Build(time.GetUtcNow()), aborted);
