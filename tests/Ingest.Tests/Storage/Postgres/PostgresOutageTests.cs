@@ -78,7 +78,8 @@ public sealed class PostgresOutageTests
         Assert.NotNull(refused);
         Assert.StartsWith("PostgreSQL is behind:", refused.Message);
         Assert.InRange(refused.RetryAfter, TimeSpan.FromMilliseconds(50), TimeSpan.FromSeconds(10));
-        Assert.InRange(sink.Counters.QueuedBytes, 1, 1024 * 1024);
+        // The writer, retrying, may have taken the queue into its group by now: only the bound holds.
+        Assert.InRange(sink.Counters.QueuedBytes, 0, 1024 * 1024);
         Assert.DoesNotContain(accepted, w => w.IsCompleted);
         await server.StartAsync();
         await Task.WhenAll(accepted).WaitAsync(TimeSpan.FromMinutes(1));
