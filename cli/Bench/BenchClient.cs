@@ -8,7 +8,7 @@ namespace Ingest.Cli.Bench;
 /// </summary>
 internal sealed class BenchClient : IDisposable
 {
-    private const int WarmUpStreams = 2;
+    private const int WarmUpStreams = 8;
 
     private readonly NodeBenchSettings _settings;
     private readonly HttpClient _http;

@@ -11,11 +11,12 @@ namespace Ingest.Cli.Bench;
 internal static class NodeBench
 {
     /// <summary>
-    /// Events sent, untimed, before the runs, so the node's code paths are compiled: the JIT
-    /// recompiles hot methods optimised only after they have run a while (tiered compilation),
-    /// and a cold node measured 30% slower than a warm one.
+    /// Events sent, untimed, before the runs, so the node is in the state it runs in for hours:
+    /// the JIT recompiles hot methods with profile data only after they have run a while (tiered
+    /// compilation), and DuckDB and the GC take their memory from the OS once. A node that had
+    /// taken 200,000 events ran 20-35% slower than one that had taken a few million.
     /// </summary>
-    private const int WarmUpEvents = 200_000;
+    private const int WarmUpEvents = 1_000_000;
 
     public static async Task<int> RunAsync(NodeBenchSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
@@ -34,7 +35,7 @@ internal static class NodeBench
 
             output.WriteLine($"Generating {settings.Events:N0} {settings.Shape.ToString().ToLowerInvariant()} events of ~{settings.EventSize} bytes...");
             var corpus = EventCorpus.Generate(settings.Events, settings.EventSize, settings.Shape, DateTimeOffset.UtcNow);
-            var warmUp = EventCorpus.Generate(Math.Min(WarmUpEvents, settings.Events), settings.EventSize, settings.Shape, DateTimeOffset.UtcNow).BuildFrames();
+            var warmUp = EventCorpus.Generate(Math.Min(WarmUpEvents, settings.Events), settings.EventSize, settings.Shape, DateTimeOffset.UtcNow.AddDays(-1)).BuildFrames();
             if (settings.WebSocket)
                 corpus.BuildFrames();
 
