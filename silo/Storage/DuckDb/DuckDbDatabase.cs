@@ -12,6 +12,8 @@ public sealed partial class DuckDbDatabase : IDisposable
 {
     private readonly DuckDbDatabaseHandle _handle;
     private readonly ILogger _logger;
+    // Set when the file is attached to an in-memory instance: every connection starts in its catalog.
+    private readonly string? _use;
     private int _disposed;
 
     private DuckDbDatabase(DuckDbOptions options, string path, DuckDbDatabaseHandle handle, ILogger logger, string? catalog = null)
@@ -22,9 +24,6 @@ public sealed partial class DuckDbDatabase : IDisposable
         _logger = logger;
         _use = catalog is null ? null : $"USE {QuoteIdentifier(catalog)}";
     }
-
-    // Set when the file is attached to an in-memory instance: every connection starts in its catalog.
-    private readonly string? _use;
 
     /// <summary>The version of libduckdb in use, e.g. <c>v1.5.6</c>.</summary>
     public static string LibraryVersion { get; } = NativeText.Read(NativeMethods.Startup.LibraryVersion()) ?? "unknown";
@@ -56,7 +55,14 @@ public sealed partial class DuckDbDatabase : IDisposable
         {
             using (var attaching = database.ConnectUnattached())
             {
-                attaching.Execute($"ATTACH '{path.Replace("'", "''", StringComparison.Ordinal)}' AS {QuoteIdentifier(catalog)} (ROW_GROUP_SIZE {options.RowGroupSize.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+                try
+                {
+                    attaching.Execute($"ATTACH '{path.Replace("'", "''", StringComparison.Ordinal)}' AS {QuoteIdentifier(catalog)} (ROW_GROUP_SIZE {options.RowGroupSize.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+                }
+                catch (DuckDbException e)
+                {
+                    throw new DuckDbException($"Could not open the DuckDB database {path}: {e.Message}", e);
+                }
             }
             using var connection = database.Connect();
             connection.Execute(DuckDbSchema.Create);
