@@ -5,12 +5,16 @@ namespace Ingest.Gateway.Bench;
 
 /// <summary>What <c>GET /v1/node</c> answers: this process's resource use, for a benchmark to sample.</summary>
 /// <param name="PeakRssBytes">The most resident memory the process has had (VmHWM).</param>
+/// <param name="GcPauseSeconds">Time the process spent paused by the garbage collector.</param>
+/// <param name="GcCollections">Collections of generations 0, 1 and 2.</param>
 internal sealed record NodeStats(
     int Pid,
     double CpuSeconds,
     long RssBytes,
     long PeakRssBytes,
     long GcHeapBytes,
+    double GcPauseSeconds,
+    int[] GcCollections,
     int Threads,
     NodeSinkStats Sink)
 {
@@ -24,6 +28,8 @@ internal sealed record NodeStats(
             process.WorkingSet64,
             process.PeakWorkingSet64,
             GC.GetTotalMemory(forceFullCollection: false),
+            GC.GetTotalPauseDuration().TotalSeconds,
+            [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
             process.Threads.Count,
             new NodeSinkStats(counters.Commits, counters.EventsWritten, counters.QueuedBytes));
     }

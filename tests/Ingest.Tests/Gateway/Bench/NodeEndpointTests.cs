@@ -21,6 +21,8 @@ public sealed class NodeEndpointTests
         Assert.True(rss > 10 << 20, $"rss {rss}");
         Assert.True(stats.GetProperty("peakRssBytes").GetInt64() >= rss);
         Assert.True(stats.GetProperty("gcHeapBytes").GetInt64() > 0);
+        Assert.True(stats.GetProperty("gcPauseSeconds").GetDouble() >= 0);
+        Assert.Equal(3, stats.GetProperty("gcCollections").GetArrayLength());
         Assert.True(stats.GetProperty("threads").GetInt32() > 0);
         Assert.Equal(100, stats.GetProperty("sink").GetProperty("eventsWritten").GetInt64());
         Assert.True(stats.GetProperty("sink").GetProperty("commits").GetInt64() >= 1);
