@@ -32,7 +32,7 @@ public static class SiloHostingExtensions
         services.AddOptions<DuckDbOptions>().Bind(builder.Configuration.GetSection(DuckDbOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<DuckDbOptions>, DuckDbOptionsValidator>();
 
-        services.AddOptions<AnalyticsOptions>().Bind(builder.Configuration.GetSection(AnalyticsOptions.Section));
+        // Cluster mode binds (and validates) AnalyticsOptions in AddAnalyticsMaintenance; nothing else reads them.
         if (analytics.Clustered)
             builder.AddSharedAnalytics();
         else
