@@ -17,6 +17,13 @@ public sealed record StreamFlush(StreamState State, IReadOnlyList<EventBatch> Ba
     /// </summary>
     public long? SinkPosition { get; init; }
 
+    /// <summary>
+    /// True when the grain knows the sink holds the stream's row already, so the sink need only
+    /// record the new counts. False (the default) when the row may be missing: the sink then
+    /// creates it unless it exists.
+    /// </summary>
+    public bool SinkHasRow { get; init; }
+
     public long EventCount
     {
         get

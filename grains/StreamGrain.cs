@@ -32,6 +32,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private StreamState? _state;
     private bool _stateDirty;
     private IDisposable? _flushTimer;
+    private DateTimeOffset _oldestPending;
     private int _failedFlushes;
 
     public StreamGrain(
@@ -121,14 +122,20 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             throw new StreamSequenceException(_key, next - 1, first);
 
         var numbered = batch with { FirstSeq = first };
+        if (_pending.IsEmpty)
+            _oldestPending = batch.ReceivedAt;
         _pending.AddDuplicates(numbered.EventsThrough(next - 1));
         if (numbered.After(next - 1) is { } fresh)
             _pending.Add(fresh);
 
-        if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
+        if (_pending.IsEmpty)
+            return;
+        // After a failed flush the retry timer paces the attempts, unless the buffer is full.
+        var due = FlushDue();
+        if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes || (due <= TimeSpan.Zero && _failedFlushes == 0))
             await FlushCoreAsync(CancellationToken.None);
-        else if (_flushTimer is null && !_pending.IsEmpty)
-            _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, _options.MaxDelay);
+        else
+            _flushTimer ??= _context.RegisterTimer(OnFlushTimerAsync, due);
     }
 
     public async ValueTask<StreamProgress> FlushAsync()
@@ -276,9 +283,9 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         {
             return ahead.ClosedAt == next.ClosedAt
                 ? Task.CompletedTask
-                : WriteAsync(slot, new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position }, cancellationToken);
+                : WriteAsync(slot, new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position, SinkHasRow = true }, cancellationToken);
         }
-        return WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position }, cancellationToken);
+        return WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position, SinkHasRow = slot.Row is not null }, cancellationToken);
     }
 
     private static async Task WriteAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken)
@@ -294,6 +301,20 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             return;
         var delay = _options.MaxDelay * Math.Pow(2, Math.Min(_failedFlushes, 10));
         _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, delay < MaxRetryDelay ? delay : MaxRetryDelay);
+    }
+
+    /// <summary>
+    /// How long until the oldest pending event has waited <see cref="FlushOptions.MaxDelay"/>. Events
+    /// that arrived while the last flush was being written have waited already, so a slow flush
+    /// is followed at once by the next rather than by a full delay. The time is the gateway's,
+    /// which may be another machine's clock: it counts for at most the whole delay.
+    /// </summary>
+    private TimeSpan FlushDue()
+    {
+        var waited = _context.Time.GetUtcNow() - _oldestPending;
+        return waited <= TimeSpan.Zero ? _options.MaxDelay
+            : waited >= _options.MaxDelay ? TimeSpan.Zero
+            : _options.MaxDelay - waited;
     }
 
     private StreamState EnsureOpened() =>

@@ -125,6 +125,8 @@ internal sealed partial class WebSocketIngest(
         var length = 0;
         var oversize = false;
         long events = 0;
+        // When the batch's first event arrived: the grain flushes once its oldest event has waited long enough.
+        var batchStarted = default(DateTimeOffset);
         try
         {
             while (true)
@@ -136,7 +138,7 @@ internal sealed partial class WebSocketIngest(
                 if (!receive.IsCompleted && !builder.IsEmpty && appending.IsCompleted)
                 {
                     await appending;
-                    appending = AppendAsync(grain, builder.Build(time.GetUtcNow()), aborted);
+                    appending = AppendAsync(grain, builder.Build(batchStarted), aborted);
                 }
                 var result = await receive;
                 if (result.MessageType == WebSocketMessageType.Close)
@@ -163,6 +165,8 @@ internal sealed partial class WebSocketIngest(
                 if (result.MessageType == WebSocketMessageType.Binary && length == 0 && !oversize)
                     return Ending.HungUp;
                 events++;
+                if (builder.IsEmpty)
+                    batchStarted = time.GetUtcNow();
                 var message = buffer.AsSpan(0, length);
                 var error = oversize ? JsonEventFramer.TooLarge(maxEventBytes) : JsonEventFramer.Validate(message, maxEventBytes);
                 if (error is null)
@@ -180,7 +184,7 @@ internal sealed partial class WebSocketIngest(
                 if (builder.Count >= BatchEvents || builder.Bytes >= BatchBytes)
                 {
                     await appending;
-                    appending = AppendAsync(grain, builder.Build(time.GetUtcNow()), aborted);
+                    appending = AppendAsync(grain, builder.Build(batchStarted), aborted);
                 }
             }
         }
@@ -194,7 +198,7 @@ internal sealed partial class WebSocketIngest(
             ArrayPool<byte>.Shared.Return(buffer);
             await appending;
             if (!builder.IsEmpty)
-                await AppendAsync(grain, builder.Build(time.GetUtcNow()), aborted);
+                await AppendAsync(grain, builder.Build(batchStarted), aborted);
         }
     }
 

@@ -22,8 +22,9 @@ internal static class StreamsSnapshot
         FROM analytics_streams
         """;
 
+    // stream_rows: the table under the view streams, which shows the rows as they are.
     private const string InsertSql = """
-        INSERT INTO streams
+        INSERT INTO stream_rows
         SELECT s.id, s.transport, s.remote_addr, s.headers,
                CAST(make_timestamp(s.opened_at) AS TIMESTAMPTZ), CAST(make_timestamp(s.closed_at) AS TIMESTAMPTZ),
                s.events, s.bytes, s.rejected, s.duplicates, s.sinks

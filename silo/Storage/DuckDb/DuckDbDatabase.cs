@@ -65,7 +65,7 @@ public sealed partial class DuckDbDatabase : IDisposable
                 }
             }
             using var connection = database.Connect();
-            connection.Execute(DuckDbSchema.Create);
+            DuckDbSchema.Apply(connection);
             // TimeZone belongs to the ICU extension, which is unknown while the config is read, so
             // it is set here. UTC keeps TIMESTAMPTZ output independent of the host. Then queries
             // lose access to files (the attached database's own file, WAL and spill files are
@@ -97,7 +97,7 @@ public sealed partial class DuckDbDatabase : IDisposable
         {
             using var connection = database.Connect();
             if (withTables)
-                connection.Execute(DuckDbSchema.Create);
+                DuckDbSchema.Apply(connection);
             // Files only under the shared directory: allowed_directories must be set while access
             // is still open, then access is closed and the settings locked.
             connection.Execute($"""

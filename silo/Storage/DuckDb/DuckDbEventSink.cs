@@ -14,10 +14,14 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     // Rough per-row and per-flush costs beyond the payload, so tiny events still count against the bound.
     private const int RowOverhead = 32;
 
+    /// <summary>How often the writer tidies up after its writes (<see cref="IFlushGroupWriter.Compact"/>), at most.</summary>
+    internal static readonly TimeSpan DefaultCompactInterval = TimeSpan.FromSeconds(1);
+
     private readonly object _gate = new();
     private readonly long _maxQueuedBytes;
     private readonly IFlushGroupWriter _writer;
     private readonly TimeSpan _minInterval;
+    private readonly TimeSpan _compactInterval;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _loop;
@@ -41,10 +45,12 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>
     /// <param name="maxQueuedBytes">Payload bytes queued before writers wait.</param>
     /// <param name="minInterval">The least time between the starts of two writes, so each write carries more.</param>
-    internal DuckDbEventSink(IFlushGroupWriter writer, long maxQueuedBytes, TimeSpan minInterval, ILogger logger, TimeProvider? time = null)
+    /// <param name="compactInterval">The least time between two compactions; default <see cref="DefaultCompactInterval"/>.</param>
+    internal DuckDbEventSink(IFlushGroupWriter writer, long maxQueuedBytes, TimeSpan minInterval, ILogger logger, TimeProvider? time = null, TimeSpan? compactInterval = null)
     {
         _maxQueuedBytes = maxQueuedBytes;
         _minInterval = minInterval;
+        _compactInterval = compactInterval ?? DefaultCompactInterval;
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _writer = writer;
@@ -125,16 +131,23 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 
     private void RunWriter()
     {
+        var compacted = _time.GetTimestamp();
         try
         {
             while (TakeGroup() is { } group)
             {
                 var started = _time.GetTimestamp();
                 WriteGroup(group);
+                if (_time.GetElapsedTime(compacted) >= _compactInterval)
+                {
+                    Compact();
+                    compacted = _time.GetTimestamp();
+                }
                 WaitOut(started);
                 group.Clear();
                 _spare = group;
             }
+            Compact();
         }
         finally
         {
@@ -206,6 +219,31 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
                 pending.TrySetException(exception);
         }
     }
+
+    /// <summary>Between writes: a failure costs nothing written, and the next interval tries again.</summary>
+    private void Compact()
+    {
+        var rows = _writer.Uncompacted;
+        if (rows == 0)
+            return;
+        var started = _time.GetTimestamp();
+        try
+        {
+            _writer.Compact();
+            var elapsed = _time.GetElapsedTime(started);
+            LogCompacted(rows, elapsed.TotalMilliseconds);
+        }
+        catch (DuckDbException exception)
+        {
+            LogCompactFailed(exception);
+        }
+    }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Compacted {Rows} stream progress rows in {Milliseconds:F1} ms")]
+    private partial void LogCompacted(long rows, double milliseconds);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Compacting the stream progress rows failed; they stay, and the next interval tries again")]
+    private partial void LogCompactFailed(Exception exception);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Committed {Events} events of {Streams} streams in {Milliseconds:F1} ms")]
     private partial void LogCommitted(long events, int streams, double milliseconds);

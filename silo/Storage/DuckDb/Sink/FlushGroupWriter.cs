@@ -6,17 +6,32 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
 /// Writes a group of flushes, from any number of streams, in one transaction on the connection
-/// it owns: every event through one appender, then one upsert of every stream's row. Used by
-/// one thread.
+/// it owns: every event through one appender, then each stream's new counts (<see cref="StreamRows"/>).
+/// Used by one thread.
 /// </summary>
 internal sealed class FlushGroupWriter : IFlushGroupWriter
 {
     private readonly DuckDbConnection _connection;
-    private readonly StreamRows _streamRows = new();
-    private readonly Dictionary<StreamKey, StreamState> _latest = [];
+    private readonly StreamRows _streamRows;
+    private readonly Dictionary<StreamKey, (StreamState State, bool HasRow)> _latest = [];
     private EventChunk? _chunk;
 
-    public FlushGroupWriter(DuckDbConnection connection) => _connection = connection;
+    public FlushGroupWriter(DuckDbConnection connection)
+    {
+        _connection = connection;
+        try
+        {
+            _streamRows = new StreamRows(connection);
+        }
+        catch
+        {
+            connection.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Stream counts committed since the last <see cref="Compact"/>.</summary>
+    public long Uncompacted => _streamRows.Unfolded;
 
     /// <summary>Commits the whole group or, on any error, none of it.</summary>
     /// <returns>The events written and the streams whose rows were written.</returns>
@@ -39,11 +54,14 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
                 appender.Flush();
             }
 
-            // DuckDB refuses to touch an indexed key twice in one transaction, so each stream's
-            // row is written once, with the state of its latest flush in the group.
+            // Each stream's counts are written once, with the state of its latest flush in the group.
             _latest.Clear();
             foreach (var pending in group)
-                _latest[pending.Flush.State.Key] = pending.Flush.State;
+            {
+                var flush = pending.Flush;
+                var hasRow = flush.SinkHasRow && (!_latest.TryGetValue(flush.State.Key, out var earlier) || earlier.HasRow);
+                _latest[flush.State.Key] = (flush.State, hasRow);
+            }
             _streamRows.Write(_connection, _latest.Values);
 
             _connection.Execute("COMMIT");
@@ -55,6 +73,8 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
             throw;
         }
     }
+
+    public void Compact() => _streamRows.Compact(_connection);
 
     public void Dispose()
     {

@@ -9,4 +9,15 @@ internal interface IFlushGroupWriter : IDisposable
     /// </summary>
     /// <returns>The events written and the streams whose rows were written.</returns>
     (long Events, int Streams) Write(List<PendingFlush> group);
+
+    /// <summary>What <see cref="Compact"/> would tidy: rows written since it last ran; 0 when nothing.</summary>
+    long Uncompacted => 0;
+
+    /// <summary>
+    /// Tidies what the writes left for later, in a transaction of its own. The sink calls it between
+    /// writes, after their flushes have been acknowledged, so it never delays one.
+    /// </summary>
+    void Compact()
+    {
+    }
 }

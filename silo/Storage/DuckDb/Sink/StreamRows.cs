@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-using System.Text;
 using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Storage.DuckDb.Native;
@@ -7,26 +5,37 @@ using Ingest.Silo.Storage.DuckDb.Native;
 namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
-/// Writes the <c>streams</c> rows of a group with one set-based upsert: the rows go into a data
-/// chunk, and an appender runs the upsert over them. One prepared upsert per stream cost about
-/// a millisecond each, which capped a commit of many streams at a few hundred streams a second.
+/// Keeps the streams' rows without updating a row per commit. A commit appends each stream's
+/// new counts to <c>stream_progress</c>, and inserts a <c>stream_rows</c> row only for a stream
+/// new to the file. <see cref="Compact"/> later folds the progress into <c>stream_rows</c>, in
+/// one update for many commits. The view <c>streams</c> joins the two, so readers always see
+/// the newest counts.
 /// </summary>
-internal sealed unsafe class StreamRows : IDisposable
+/// <remarks>
+/// An upsert of every stream's row cost 4 ms of an 8 ms commit at 150,000 WebSocket events/s:
+/// DuckDB updates are slow beside appends. Appending the same counts costs about half a millisecond.
+/// </remarks>
+internal sealed class StreamRows : IDisposable
 {
-    private const string Table = "stream_updates";
+    private const string NewRowsTable = "new_stream_rows";
 
-    // Only what changes is updated; the opening metadata is the first flush's. A row never moves back.
-    private const string Upsert = """
-        INSERT INTO streams (id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected, duplicates, sinks)
+    // A stream's row is made once; what changes later goes to stream_progress.
+    private const string InsertNew = """
+        INSERT INTO stream_rows (id, transport, remote_addr, headers, opened_at, closed_at, events, bytes, rejected, duplicates, sinks)
         SELECT id, transport, remote_addr, CAST(headers AS JSON), opened_at, closed_at, events, bytes, rejected, duplicates, sinks
-        FROM stream_updates
-        ON CONFLICT (id) DO UPDATE SET
-          closed_at = excluded.closed_at, events = excluded.events, bytes = excluded.bytes, rejected = excluded.rejected,
-          duplicates = excluded.duplicates
-        WHERE streams.events + streams.rejected <= excluded.events + excluded.rejected
+        FROM new_stream_rows
+        ON CONFLICT (id) DO NOTHING
         """;
 
-    private static readonly (string Name, DuckDbType Type)[] Columns =
+    private const string Fold = $"""
+        UPDATE stream_rows SET
+          closed_at = p.closed_at, events = p.events, bytes = p.bytes, rejected = p.rejected, duplicates = p.duplicates
+        FROM ({DuckDbSchema.LatestProgress}) AS p
+        WHERE stream_rows.id = p.id AND stream_rows.events + stream_rows.rejected <= p.events + p.rejected;
+        DELETE FROM stream_progress;
+        """;
+
+    private static readonly (string Name, DuckDbType Type)[] RowColumns =
     [
         ("id", DuckDbType.Varchar), ("transport", DuckDbType.Varchar), ("remote_addr", DuckDbType.Varchar),
         ("headers", DuckDbType.Varchar), ("opened_at", DuckDbType.TimestampTz), ("closed_at", DuckDbType.TimestampTz),
@@ -34,110 +43,127 @@ internal sealed unsafe class StreamRows : IDisposable
         ("duplicates", DuckDbType.BigInt), ("sinks", DuckDbType.Varchar),
     ];
 
-    private readonly DuckDbLogicalTypeHandle[] _types = new DuckDbLogicalTypeHandle[Columns.Length];
-    private readonly IntPtr[] _typePointers = new IntPtr[Columns.Length];
-    private readonly byte** _names;
-    private readonly DuckDbDataChunkHandle _chunk;
-    private readonly int _capacity = (int)NativeMethods.Helpers.VectorSize();
-    private byte[] _text = new byte[1024];
-    private int _rows;
+    // The order of stream_progress's columns: a plain appender fills them by position.
+    private static readonly (string Name, DuckDbType Type)[] ProgressColumns =
+    [
+        ("id", DuckDbType.Varchar), ("version", DuckDbType.BigInt), ("closed_at", DuckDbType.TimestampTz),
+        ("events", DuckDbType.BigInt), ("bytes", DuckDbType.BigInt), ("rejected", DuckDbType.BigInt),
+        ("duplicates", DuckDbType.BigInt),
+    ];
 
-    public StreamRows()
+    private readonly RowChunk _rows = new(RowColumns);
+    private readonly RowChunk _progress = new(ProgressColumns);
+    private long _version;
+    private long _unfolded;
+
+    /// <param name="connection">Where the numbering of progress rows continues from.</param>
+    public StreamRows(DuckDbConnection connection)
     {
-        _names = (byte**)NativeMemory.AllocZeroed((nuint)Columns.Length, (nuint)sizeof(byte*));
-        for (var i = 0; i < Columns.Length; i++)
-        {
-            _types[i] = NativeMethods.LogicalType.Create(Columns[i].Type);
-            _typePointers[i] = _types[i].DangerousGetHandle();
-            _names[i] = (byte*)Marshal.StringToCoTaskMemUTF8(Columns[i].Name);
-        }
-        fixed (IntPtr* types = _typePointers)
-            _chunk = NativeMethods.DataChunk.Create(types, (ulong)Columns.Length);
+        using var statement = connection.Prepare("SELECT coalesce(max(version), 0), count(*) FROM stream_progress");
+        using var result = statement.Execute();
+        using var chunk = result.FetchChunk() ?? throw result.Failure();
+        _version = new DuckDbColumn(chunk, 0).GetInt64(0);
+        _unfolded = new DuckDbColumn(chunk, 1).GetInt64(0);
     }
 
-    /// <summary>Upserts one row per state, inside the connection's current transaction.</summary>
-    public void Write(DuckDbConnection connection, Dictionary<StreamKey, StreamState>.ValueCollection states)
+    /// <summary>Progress rows not yet folded into <c>stream_rows</c>.</summary>
+    public long Unfolded => _unfolded;
+
+    /// <summary>Records each stream's state, inside the connection's current transaction.</summary>
+    /// <param name="states">One entry per stream, with whether the file is known to hold its row.</param>
+    public void Write(DuckDbConnection connection, Dictionary<StreamKey, (StreamState State, bool HasRow)>.ValueCollection states)
     {
-        using var appender = connection.CreateQueryAppender(Upsert, Table, _typePointers, _names);
-        Reset();
-        foreach (var state in states)
+        var version = _version + 1;
+        var newRows = false;
+        using (var appender = connection.CreateAppender(DuckDbSchema.ProgressTable))
         {
-            if (_rows == _capacity)
-                AppendTo(appender);
-            WriteRow(state);
+            _progress.Reset();
+            foreach (var (state, hasRow) in states)
+            {
+                newRows |= !hasRow;
+                var row = _progress.NextRow(appender);
+                _progress.WriteString(0, row, state.Key.Value);
+                _progress.WriteInt64(1, row, version);
+                WriteTime(_progress, 2, row, state.ClosedAt);
+                _progress.WriteInt64(3, row, state.Events);
+                _progress.WriteInt64(4, row, state.Bytes);
+                _progress.WriteInt64(5, row, state.Rejected);
+                _progress.WriteInt64(6, row, state.Duplicates);
+            }
+            _progress.AppendTo(appender);
+            appender.Flush();
         }
-        AppendTo(appender);
-        appender.Flush();
+        if (newRows)
+            InsertNewRows(connection, states);
+        _version = version;
+        _unfolded += states.Count;
+    }
+
+    /// <summary>
+    /// Folds the progress rows into <c>stream_rows</c> and empties <c>stream_progress</c>, in a
+    /// transaction of its own. The connection must have no transaction open.
+    /// </summary>
+    public void Compact(DuckDbConnection connection)
+    {
+        if (_unfolded == 0)
+            return;
+        connection.Execute("BEGIN TRANSACTION");
+        try
+        {
+            connection.Execute(Fold);
+            connection.Execute("COMMIT");
+        }
+        catch
+        {
+            try
+            {
+                connection.Execute("ROLLBACK");
+            }
+            catch (DuckDbException)
+            {
+                // A failed COMMIT has already ended the transaction.
+            }
+            throw;
+        }
+        _unfolded = 0;
     }
 
     public void Dispose()
     {
-        _chunk.Dispose();
-        for (var i = 0; i < Columns.Length; i++)
-        {
-            _types[i]?.Dispose();
-            Marshal.FreeCoTaskMem((IntPtr)_names[i]);
-        }
-        NativeMemory.Free(_names);
+        _rows.Dispose();
+        _progress.Dispose();
     }
 
-    private void WriteRow(StreamState state)
+    private void InsertNewRows(DuckDbConnection connection, Dictionary<StreamKey, (StreamState State, bool HasRow)>.ValueCollection states)
     {
-        var row = _rows++;
-        WriteString(0, row, state.Key.Value);
-        WriteString(1, row, state.Transport.ToWireName());
-        WriteString(2, row, state.RemoteAddress);
-        WriteString(3, row, state.HeadersJson);
-        WriteInt64(4, row, DuckDbTimestamp.ToUnixMicros(state.OpenedAt));
-        if (state.ClosedAt is { } closedAt)
-            WriteInt64(5, row, DuckDbTimestamp.ToUnixMicros(closedAt));
+        using var appender = _rows.CreateQueryAppender(connection, InsertNew, NewRowsTable);
+        _rows.Reset();
+        foreach (var (state, hasRow) in states)
+        {
+            if (hasRow)
+                continue;
+            var row = _rows.NextRow(appender);
+            _rows.WriteString(0, row, state.Key.Value);
+            _rows.WriteString(1, row, state.Transport.ToWireName());
+            _rows.WriteString(2, row, state.RemoteAddress);
+            _rows.WriteString(3, row, state.HeadersJson);
+            _rows.WriteInt64(4, row, DuckDbTimestamp.ToUnixMicros(state.OpenedAt));
+            WriteTime(_rows, 5, row, state.ClosedAt);
+            _rows.WriteInt64(6, row, state.Events);
+            _rows.WriteInt64(7, row, state.Bytes);
+            _rows.WriteInt64(8, row, state.Rejected);
+            _rows.WriteInt64(9, row, state.Duplicates);
+            _rows.WriteString(10, row, state.Sinks.ToNames());
+        }
+        _rows.AppendTo(appender);
+        appender.Flush();
+    }
+
+    private static void WriteTime(RowChunk chunk, int column, int row, DateTimeOffset? value)
+    {
+        if (value is { } time)
+            chunk.WriteInt64(column, row, DuckDbTimestamp.ToUnixMicros(time));
         else
-            WriteNull(5, row);
-        WriteInt64(6, row, state.Events);
-        WriteInt64(7, row, state.Bytes);
-        WriteInt64(8, row, state.Rejected);
-        WriteInt64(9, row, state.Duplicates);
-        WriteString(10, row, state.Sinks.ToNames());
-    }
-
-    private void WriteString(int column, int row, string? value)
-    {
-        if (value is null)
-        {
-            WriteNull(column, row);
-            return;
-        }
-        var length = Encoding.UTF8.GetByteCount(value);
-        if (length > _text.Length)
-            _text = new byte[Math.Max(length, _text.Length * 2)];
-        Encoding.UTF8.GetBytes(value, _text);
-        fixed (byte* text = _text)
-            NativeMethods.Vector.AssignStringElement(Vector(column), (ulong)row, text, (ulong)length);
-    }
-
-    private void WriteInt64(int column, int row, long value) => ((long*)NativeMethods.Vector.Data(Vector(column)))[row] = value;
-
-    private void WriteNull(int column, int row)
-    {
-        var vector = Vector(column);
-        NativeMethods.Vector.EnsureValidityWritable(vector);
-        NativeMethods.Vector.Validity(vector)[row >> 6] &= ~(1UL << (row & 63));
-    }
-
-    private IntPtr Vector(int column) => NativeMethods.DataChunk.Vector(_chunk, (ulong)column);
-
-    private void AppendTo(DuckDbAppender appender)
-    {
-        if (_rows == 0)
-            return;
-        NativeMethods.DataChunk.SetSize(_chunk, (ulong)_rows);
-        appender.Append(_chunk);
-        Reset();
-    }
-
-    private void Reset()
-    {
-        NativeMethods.DataChunk.Reset(_chunk);
-        _rows = 0;
+            chunk.WriteNull(column, row);
     }
 }

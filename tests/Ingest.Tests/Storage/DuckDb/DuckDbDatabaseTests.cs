@@ -13,7 +13,9 @@ public sealed class DuckDbDatabaseTests
 
         Assert.True(File.Exists(kit.DatabasePath));
         var tables = await kit.QueryRowsAsync("SELECT table_name FROM duckdb_tables() ORDER BY 1");
-        Assert.Equal(["events", "streams"], tables.Select(t => t.GetProperty("table_name").GetString()));
+        Assert.Equal(["events", "stream_progress", "stream_rows"], tables.Select(t => t.GetProperty("table_name").GetString()));
+        var views = await kit.QueryRowsAsync("SELECT view_name FROM duckdb_views() WHERE NOT internal");
+        Assert.Equal(["streams"], views.Select(t => t.GetProperty("view_name").GetString()));
     }
 
     [Fact]
