@@ -25,6 +25,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _loop;
+    private WalCheckpointer? _checkpointer;
     private List<PendingFlush> _queue = [];
     private List<PendingFlush> _spare = [];
     private long _queuedBytes;
@@ -40,6 +41,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     public DuckDbEventSink(DuckDbDatabase database, ILogger<DuckDbEventSink> logger, TimeProvider? time = null)
         : this(new FlushGroupWriter(database.Connect()), database.Options.MaxQueuedBytes, TimeSpan.Zero, logger, time)
     {
+        if (database.Options.BackgroundCheckpointBytes > 0)
+            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, database.Options.BackgroundCheckpointBytes, logger, _time));
     }
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>
@@ -95,6 +98,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         // Writers still waiting for room wake up to find the sink closed.
         spaceFreed.TrySetResult();
         await _loop.ConfigureAwait(false);
+        Interlocked.Exchange(ref _checkpointer, null)?.Dispose();
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -138,16 +142,13 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             {
                 var started = _time.GetTimestamp();
                 WriteGroup(group);
-                if (_time.GetElapsedTime(compacted) >= _compactInterval)
-                {
-                    Compact();
+                if (_time.GetElapsedTime(compacted) >= _compactInterval && Compact(waitForCheckpoint: false))
                     compacted = _time.GetTimestamp();
-                }
                 WaitOut(started);
                 group.Clear();
                 _spare = group;
             }
-            Compact();
+            Compact(waitForCheckpoint: true);
         }
         finally
         {
@@ -220,12 +221,20 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Between writes: a failure costs nothing written, and the next interval tries again.</summary>
-    private void Compact()
+    /// <summary>
+    /// Between writes: a failure costs nothing written, and the next interval tries again. While a
+    /// background checkpoint runs, compaction (which updates and deletes, and DuckDB checkpoints
+    /// beside appends only) waits for the next write rather than hold up the writer.
+    /// </summary>
+    /// <returns>False when it did not run because a checkpoint was running.</returns>
+    private bool Compact(bool waitForCheckpoint)
     {
         var rows = _writer.Uncompacted;
         if (rows == 0)
-            return;
+            return true;
+        var exclusive = Volatile.Read(ref _checkpointer)?.Exclusive;
+        if (exclusive is not null && !exclusive.Wait(waitForCheckpoint ? Timeout.Infinite : 0))
+            return false;
         var started = _time.GetTimestamp();
         try
         {
@@ -237,6 +246,11 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         {
             LogCompactFailed(exception);
         }
+        finally
+        {
+            exclusive?.Release();
+        }
+        return true;
     }
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Compacted {Rows} stream progress rows in {Milliseconds:F1} ms")]

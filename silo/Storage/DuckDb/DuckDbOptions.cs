@@ -13,11 +13,19 @@ public sealed class DuckDbOptions
 
     /// <summary>
     /// DuckDB's <c>checkpoint_threshold</c>: the WAL size at which the commit that crosses it also
-    /// checkpoints. Commits wait meanwhile, and a checkpoint took 200-700 ms here even with an 8 MB
-    /// WAL (it rewrites the table's metadata), so checkpoints are kept rare. Commits of at least a
-    /// row group bypass the WAL, so under load it grows slowly.
+    /// checkpoints, while every other commit waits. A backstop: <see cref="BackgroundCheckpointBytes"/>
+    /// normally checkpoints long before, beside the writer instead of inside a commit.
     /// </summary>
     public string CheckpointThreshold { get; set; } = "1GB";
+
+    /// <summary>
+    /// The WAL size at which a connection of the event sink's own checkpoints the database, while
+    /// the writer goes on committing (its commits only append). Small commits go to the WAL, and a
+    /// checkpoint moves them into the file compressed; doing that often and in the background keeps
+    /// each checkpoint short, where one checkpoint of a gigabyte stopped every commit for seconds.
+    /// 0 turns it off, leaving <see cref="CheckpointThreshold"/> alone.
+    /// </summary>
+    public long BackgroundCheckpointBytes { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>
     /// DuckDB's <c>force_compression</c>. ZSTD compresses wide JSON events better than DuckDB's
@@ -60,6 +68,8 @@ public sealed class DuckDbOptions
             errors.Add($"{Section}:{nameof(RowGroupSize)} must be a multiple of 2048 from 2048 to 1048576; it is {RowGroupSize}.");
         if (MaxQueuedBytes < 1024 * 1024)
             errors.Add($"{Section}:{nameof(MaxQueuedBytes)} must be at least 1048576 (1 MiB); it is {MaxQueuedBytes}.");
+        if (BackgroundCheckpointBytes < 0)
+            errors.Add($"{Section}:{nameof(BackgroundCheckpointBytes)} must be 0 (off) or a WAL size in bytes; it is {BackgroundCheckpointBytes}.");
         if (QueryConnections is < 1 or > 64)
             errors.Add($"{Section}:{nameof(QueryConnections)} must be between 1 and 64; it is {QueryConnections}.");
         return errors;

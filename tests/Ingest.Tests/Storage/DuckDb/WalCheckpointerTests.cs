@@ -1,0 +1,47 @@
+using static Ingest.Tests.Storage.DuckDb.TestStreams;
+
+namespace Ingest.Tests.Storage.DuckDb;
+
+/// <summary>The sink checkpoints in the background once the WAL passes DuckDb:BackgroundCheckpointBytes.</summary>
+public sealed class WalCheckpointerTests
+{
+    private const long Threshold = 64 * 1024;
+
+    [Fact]
+    public async Task Small_commits_are_checkpointed_in_the_background_and_stay_readable()
+    {
+        await using var kit = StorageTestKit.Create(options => options.BackgroundCheckpointBytes = Threshold);
+        var wal = kit.DatabasePath + ".wal";
+        var streams = Enumerable.Range(0, 10).Select(_ => Opened()).ToArray();
+        long biggestWal = 0;
+        await using (var sink = kit.Sink())
+        {
+            // One commit at a time, each small: every one goes to the WAL. Compaction (updates and
+            // deletes, once a second) takes turns with the checkpoints.
+            for (var round = 0; round < 30; round++)
+            {
+                for (var s = 0; s < streams.Length; s++)
+                {
+                    var flush = Flush(streams[s], Batch(Start, Events(round * 20 + 1, 20))) with { SinkHasRow = round > 0 };
+                    await sink.WriteAsync(flush, CancellationToken.None);
+                    streams[s] = flush.State;
+                }
+                biggestWal = Math.Max(biggestWal, WalBytes(wal));
+            }
+            Assert.True(biggestWal > Threshold, $"the test must fill the WAL past {Threshold} bytes; it reached {biggestWal}");
+
+            var deadline = DateTime.UtcNow.AddSeconds(10);
+            while (WalBytes(wal) >= Threshold && DateTime.UtcNow < deadline)
+                await Task.Delay(50);
+            Assert.InRange(WalBytes(wal), 0, Threshold - 1);
+
+            Assert.Equal(6000, await kit.CountAsync("SELECT count(*) FROM events"));
+            Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM streams WHERE events = 600"));
+        }
+        kit.Reopen();
+        Assert.Equal(6000, await kit.CountAsync("SELECT count(DISTINCT (stream_id, seq)) FROM events"));
+        Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM streams WHERE events = 600"));
+    }
+
+    private static long WalBytes(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+}
