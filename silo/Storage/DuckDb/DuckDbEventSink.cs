@@ -22,6 +22,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private readonly IFlushGroupWriter _writer;
     private readonly TimeSpan _minInterval;
     private readonly TimeSpan _compactInterval;
+    private readonly long _commitEvents;
+    private readonly TimeSpan _commitDelay;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _loop;
@@ -29,6 +31,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private List<PendingFlush> _queue = [];
     private List<PendingFlush> _spare = [];
     private long _queuedBytes;
+    private long _queuedEvents;
+    private long _oldestQueued;
     private TaskCompletionSource _spaceFreed = NewSignal();
     private bool _closing;
 
@@ -39,7 +43,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private int _lastCommitStreams;
 
     public DuckDbEventSink(DuckDbDatabase database, ILogger<DuckDbEventSink> logger, TimeProvider? time = null)
-        : this(new FlushGroupWriter(database.Connect()), database.Options.MaxQueuedBytes, TimeSpan.Zero, logger, time)
+        : this(new FlushGroupWriter(database.Connect()), database.Options.MaxQueuedBytes, TimeSpan.Zero, logger, time,
+            commitEvents: database.Options.CommitEvents, commitDelay: database.Options.CommitDelay)
     {
         if (database.Options.BackgroundCheckpointBytes > 0)
             Volatile.Write(ref _checkpointer, new WalCheckpointer(database, database.Options.BackgroundCheckpointBytes, logger, _time));
@@ -49,11 +54,17 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     /// <param name="maxQueuedBytes">Payload bytes queued before writers wait.</param>
     /// <param name="minInterval">The least time between the starts of two writes, so each write carries more.</param>
     /// <param name="compactInterval">The least time between two compactions; default <see cref="DefaultCompactInterval"/>.</param>
-    internal DuckDbEventSink(IFlushGroupWriter writer, long maxQueuedBytes, TimeSpan minInterval, ILogger logger, TimeProvider? time = null, TimeSpan? compactInterval = null)
+    /// <param name="commitEvents">A write waits until this many events are queued ...</param>
+    /// <param name="commitDelay">... or until the oldest queued flush has waited this long (<see cref="DuckDbOptions.CommitEvents"/>).</param>
+    internal DuckDbEventSink(
+        IFlushGroupWriter writer, long maxQueuedBytes, TimeSpan minInterval, ILogger logger, TimeProvider? time = null,
+        TimeSpan? compactInterval = null, long commitEvents = 0, TimeSpan commitDelay = default)
     {
         _maxQueuedBytes = maxQueuedBytes;
         _minInterval = minInterval;
         _compactInterval = compactInterval ?? DefaultCompactInterval;
+        _commitEvents = commitEvents;
+        _commitDelay = commitDelay;
         _logger = logger;
         _time = time ?? TimeProvider.System;
         _writer = writer;
@@ -113,7 +124,12 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             {
                 _queue.Add(pending);
                 _queuedBytes += pending.Bytes;
+                var queuedBefore = _queuedEvents;
+                _queuedEvents += pending.Flush.EventCount;
                 if (_queue.Count == 1)
+                    _oldestQueued = _time.GetTimestamp();
+                // The writer waits for the first flush, and then perhaps for enough events to commit.
+                if (_queue.Count == 1 || (queuedBefore < _commitEvents && _queuedEvents >= _commitEvents))
                     Monitor.Pulse(_gate);
                 spaceFreed = Task.CompletedTask;
                 return true;
@@ -173,19 +189,32 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         }
     }
 
-    /// <summary>Everything queued, once there is something; null when closing and drained.</summary>
+    /// <summary>
+    /// Everything queued, once there is something and either enough events to be worth a commit or
+    /// a flush that has waited long enough; null when closing and drained.
+    /// </summary>
     private List<PendingFlush>? TakeGroup()
     {
         List<PendingFlush> group;
         TaskCompletionSource spaceFreed;
         lock (_gate)
         {
-            while (_queue.Count == 0)
+            while (true)
             {
-                if (_closing)
-                    return null;
-                Monitor.Wait(_gate);
+                while (_queue.Count == 0)
+                {
+                    if (_closing)
+                        return null;
+                    Monitor.Wait(_gate);
+                }
+                if (_closing || _queuedEvents >= _commitEvents)
+                    break;
+                var left = _commitDelay - _time.GetElapsedTime(_oldestQueued);
+                if (left <= TimeSpan.Zero)
+                    break;
+                Monitor.Wait(_gate, left);
             }
+            _queuedEvents = 0;
             group = _queue;
             _queue = _spare;
             _queuedBytes = 0;

@@ -69,7 +69,15 @@ public sealed class PostgresOutageNodeTests
         {
             if (answers[i].StatusCode == HttpStatusCode.OK)
                 continue;
-            using var retry = await PostAsync(node.Http, $"post-{i}", new ByteArrayContent(Ndjson.Body(Enumerable.Range(1, PostEvents).Select(Ndjson.Event))));
+            // Storage may still be catching up with the other streams: told 503 again, the client waits and sends again.
+            var retry = await PostAsync(node.Http, $"post-{i}", new ByteArrayContent(Ndjson.Body(Enumerable.Range(1, PostEvents).Select(Ndjson.Event))));
+            for (var attempt = 1; retry.StatusCode == HttpStatusCode.ServiceUnavailable && attempt < 30; attempt++)
+            {
+                retry.Dispose();
+                await Task.Delay(500);
+                retry = await PostAsync(node.Http, $"post-{i}", new ByteArrayContent(Ndjson.Body(Enumerable.Range(1, PostEvents).Select(Ndjson.Event))));
+            }
+            using var answered = retry;
             Assert.Equal(HttpStatusCode.OK, retry.StatusCode);
             Assert.Equal(PostEvents.ToString(), (await retry.Content.ReadAsStringAsync()).Split('\n')[0]);
         }
