@@ -7,5 +7,5 @@ public sealed record FlushOptions
 
     public int MaxBytes { get; init; } = 4 * 1024 * 1024;
 
-    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(10);
+    public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(20);
 }

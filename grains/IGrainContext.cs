@@ -6,9 +6,6 @@ namespace Ingest.Grains;
 /// </summary>
 public interface IGrainContext
 {
-    /// <summary>The host's clock, which the grain's timers run on.</summary>
-    TimeProvider Time { get; }
-
     IDisposable RegisterTimer(Func<ValueTask> callback, TimeSpan dueTime);
 
     /// <summary>Retire this activation once the current call is done; a later call activates it afresh.</summary>

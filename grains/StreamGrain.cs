@@ -5,7 +5,7 @@ namespace Ingest.Grains;
 /// <summary>
 /// One stream: its metadata, its counts, and the events not yet durable. Events are
 /// buffered and flushed to the stream's sinks when a size threshold is reached, when the
-/// oldest buffered event has waited <see cref="FlushOptions.MaxDelay"/>, on close and on
+/// first event buffered since the last flush has waited <see cref="FlushOptions.MaxDelay"/>, on close and on
 /// deactivation (the buffer + timer + flush-on-deactivate pattern of Orleans' GPSTracker
 /// PushNotifierGrain). Each sink writes the stream's row in the same transaction as the
 /// events it counts, so a sink's counts and events never disagree.
@@ -32,7 +32,6 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private StreamState? _state;
     private bool _stateDirty;
     private IDisposable? _flushTimer;
-    private DateTimeOffset _oldestPending;
     private int _failedFlushes;
 
     public StreamGrain(
@@ -122,20 +121,17 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             throw new StreamSequenceException(_key, next - 1, first);
 
         var numbered = batch with { FirstSeq = first };
-        if (_pending.IsEmpty)
-            _oldestPending = batch.ReceivedAt;
         _pending.AddDuplicates(numbered.EventsThrough(next - 1));
         if (numbered.After(next - 1) is { } fresh)
             _pending.Add(fresh);
 
-        if (_pending.IsEmpty)
-            return;
-        // After a failed flush the retry timer paces the attempts, unless the buffer is full.
-        var due = FlushDue();
-        if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes || (due <= TimeSpan.Zero && _failedFlushes == 0))
+        // The delay counts from the first append after a flush, not from when the events arrived:
+        // a caller that waited for a flush to end (a POST reading its body) would otherwise find its
+        // next batch overdue, and flush one batch at a time.
+        if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
             await FlushCoreAsync(CancellationToken.None);
-        else
-            _flushTimer ??= _context.RegisterTimer(OnFlushTimerAsync, due);
+        else if (_flushTimer is null && !_pending.IsEmpty)
+            _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, _options.MaxDelay);
     }
 
     public async ValueTask<StreamProgress> FlushAsync()
@@ -301,20 +297,6 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             return;
         var delay = _options.MaxDelay * Math.Pow(2, Math.Min(_failedFlushes, 10));
         _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, delay < MaxRetryDelay ? delay : MaxRetryDelay);
-    }
-
-    /// <summary>
-    /// How long until the oldest pending event has waited <see cref="FlushOptions.MaxDelay"/>. Events
-    /// that arrived while the last flush was being written have waited already, so a slow flush
-    /// is followed at once by the next rather than by a full delay. The time is the gateway's,
-    /// which may be another machine's clock: it counts for at most the whole delay.
-    /// </summary>
-    private TimeSpan FlushDue()
-    {
-        var waited = _context.Time.GetUtcNow() - _oldestPending;
-        return waited <= TimeSpan.Zero ? _options.MaxDelay
-            : waited >= _options.MaxDelay ? TimeSpan.Zero
-            : _options.MaxDelay - waited;
     }
 
     private StreamState EnsureOpened() =>

@@ -33,8 +33,6 @@ internal sealed partial class StreamActivation : IGrainContext
 
     public StreamKey Key { get; }
 
-    public TimeProvider Time => _time;
-
     /// <summary>Runs <paramref name="call"/> as a turn; false if this activation has already gone.</summary>
     public async ValueTask<(bool Ran, T Result)> TryInvokeAsync<T>(Func<StreamGrain, ValueTask<T>> call, CancellationToken cancellationToken)
     {

@@ -18,7 +18,7 @@ public sealed class SiloOptions
     public int FlushMaxBytes { get; set; } = 4 * 1024 * 1024;
 
     /// <summary>...or once its oldest buffered event has waited this long, whichever comes first.</summary>
-    public TimeSpan FlushMaxDelay { get; set; } = TimeSpan.FromMilliseconds(10);
+    public TimeSpan FlushMaxDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>A grain with no calls for this long is flushed and deactivated.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);

@@ -11,8 +11,6 @@ internal sealed class FakeGrainContext(ManualTimeProvider time) : IGrainContext
 {
     private readonly Queue<Func<ValueTask>> _due = new();
 
-    public TimeProvider Time => time;
-
     public bool DeactivationRequested { get; private set; }
 
     public void DeactivateOnIdle() => DeactivationRequested = true;

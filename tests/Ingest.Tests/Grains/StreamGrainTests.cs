@@ -51,44 +51,6 @@ public sealed class StreamGrainTests
     }
 
     [Fact]
-    public async Task The_delay_counts_from_when_the_oldest_event_arrived()
-    {
-        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(20) });
-
-        // Received 5 ms ago (the gateway held it while the grain was busy): 15 ms are left.
-        await grain.AppendAsync(Batch("1") with { ReceivedAt = _time.GetUtcNow().AddMilliseconds(-5) });
-        _time.Advance(TimeSpan.FromMilliseconds(14));
-        Assert.Equal(0, await _timers.RunDueAsync());
-        _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(1, await _timers.RunDueAsync());
-
-        Assert.Equal(1, Assert.Single(EventFlushes()).State.Events);
-    }
-
-    [Fact]
-    public async Task Events_that_waited_the_whole_delay_already_are_flushed_at_once()
-    {
-        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(20) });
-
-        await grain.AppendAsync(Batch("1", "2") with { ReceivedAt = _time.GetUtcNow().AddMilliseconds(-30) });
-
-        Assert.Equal(2, Assert.Single(EventFlushes()).State.Events);
-        Assert.Equal(0, await _timers.RunDueAsync());
-    }
-
-    [Fact]
-    public async Task A_batch_stamped_by_a_clock_ahead_waits_no_more_than_the_delay()
-    {
-        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(20) });
-
-        await grain.AppendAsync(Batch("1") with { ReceivedAt = _time.GetUtcNow().AddSeconds(10) });
-        _time.Advance(TimeSpan.FromMilliseconds(20));
-
-        Assert.Equal(1, await _timers.RunDueAsync());
-        Assert.Single(EventFlushes());
-    }
-
-    [Fact]
     public async Task Reaching_the_event_threshold_flushes_at_once_and_cancels_the_timer()
     {
         var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 3, MaxDelay = TimeSpan.FromSeconds(1) });
