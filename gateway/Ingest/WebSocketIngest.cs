@@ -125,7 +125,7 @@ internal sealed partial class WebSocketIngest(
         var length = 0;
         var oversize = false;
         long events = 0;
-        // When the batch's first event arrived: the grain flushes once its oldest event has waited long enough.
+        // When the batch's first message arrived: its events' received_at.
         var batchStarted = default(DateTimeOffset);
         try
         {

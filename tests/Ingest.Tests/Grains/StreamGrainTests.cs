@@ -51,6 +51,17 @@ public sealed class StreamGrainTests
     }
 
     [Fact]
+    public async Task Only_the_first_write_to_a_sink_says_its_row_may_be_missing()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 1 });
+
+        await grain.AppendAsync(Batch("1"));
+        await grain.AppendAsync(Batch("2"));
+
+        Assert.Equal([false, true, true], _sink.Flushes.Select(flush => flush.SinkHasRow));
+    }
+
+    [Fact]
     public async Task Reaching_the_event_threshold_flushes_at_once_and_cancels_the_timer()
     {
         var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 3, MaxDelay = TimeSpan.FromSeconds(1) });
