@@ -49,7 +49,9 @@ internal static class AnalyticsHostingExtensions
                 analytics.SharedDirectory,
                 analytics.NodeName,
                 time);
-            return new DuckDbEventSink(writer, duckDb.MaxQueuedBytes, analytics.SegmentInterval, provider.GetRequiredService<ILogger<DuckDbEventSink>>(), time);
+            // A segment gathers flushes for SegmentInterval from the oldest, so each Parquet file holds more.
+            return new DuckDbEventSink(writer, duckDb.MaxQueuedBytes, provider.GetRequiredService<ILogger<DuckDbEventSink>>(), time,
+                commitEvents: long.MaxValue, commitDelay: analytics.SegmentInterval);
         });
         services.AddKeyedSingleton<IStreamStore>(StorageSinks.DuckDb, (provider, _) =>
             new PostgresStreamStore(provider.GetRequiredService<PostgresDatabase>(), PostgresSchema.AnalyticsStreamsTable));

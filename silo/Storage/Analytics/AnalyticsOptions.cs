@@ -31,7 +31,7 @@ public sealed class AnalyticsOptions
     /// <summary>Recorded as <c>segments.created_by</c>.</summary>
     public string NodeName { get; set; } = Environment.MachineName;
 
-    /// <summary>How often a node's sink seals its committed events into a segment.</summary>
+    /// <summary>How long a node's sink gathers flushes, counted from the oldest, before sealing them into a segment.</summary>
     public TimeSpan SegmentInterval { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>True when the node writes to the shared storage.</summary>

@@ -20,7 +20,6 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private readonly object _gate = new();
     private readonly long _maxQueuedBytes;
     private readonly IFlushGroupWriter _writer;
-    private readonly TimeSpan _minInterval;
     private readonly TimeSpan _compactInterval;
     private readonly long _commitEvents;
     private readonly TimeSpan _commitDelay;
@@ -43,7 +42,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private int _lastCommitStreams;
 
     public DuckDbEventSink(DuckDbDatabase database, ILogger<DuckDbEventSink> logger, TimeProvider? time = null)
-        : this(new FlushGroupWriter(database.Connect()), database.Options.MaxQueuedBytes, TimeSpan.Zero, logger, time,
+        : this(new FlushGroupWriter(database.Connect()), database.Options.MaxQueuedBytes, logger, time,
             commitEvents: database.Options.CommitEvents, commitDelay: database.Options.CommitDelay)
     {
         if (database.Options.BackgroundCheckpointBytes > 0)
@@ -52,16 +51,17 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>
     /// <param name="maxQueuedBytes">Payload bytes queued before writers wait.</param>
-    /// <param name="minInterval">The least time between the starts of two writes, so each write carries more.</param>
     /// <param name="compactInterval">The least time between two compactions; default <see cref="DefaultCompactInterval"/>.</param>
     /// <param name="commitEvents">A write waits until this many events are queued ...</param>
-    /// <param name="commitDelay">... or until the oldest queued flush has waited this long (<see cref="DuckDbOptions.CommitEvents"/>).</param>
+    /// <param name="commitDelay">
+    /// ... or until the oldest queued flush has waited this long (<see cref="DuckDbOptions.CommitEvents"/>), so
+    /// each write carries more. <see cref="long.MaxValue"/> events makes every write wait the delay.
+    /// </param>
     internal DuckDbEventSink(
-        IFlushGroupWriter writer, long maxQueuedBytes, TimeSpan minInterval, ILogger logger, TimeProvider? time = null,
+        IFlushGroupWriter writer, long maxQueuedBytes, ILogger logger, TimeProvider? time = null,
         TimeSpan? compactInterval = null, long commitEvents = 0, TimeSpan commitDelay = default)
     {
         _maxQueuedBytes = maxQueuedBytes;
-        _minInterval = minInterval;
         _compactInterval = compactInterval ?? DefaultCompactInterval;
         _commitEvents = commitEvents;
         _commitDelay = commitDelay;
@@ -156,11 +156,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         {
             while (TakeGroup() is { } group)
             {
-                var started = _time.GetTimestamp();
                 WriteGroup(group);
                 if (_time.GetElapsedTime(compacted) >= _compactInterval && Compact(waitForCheckpoint: false))
                     compacted = _time.GetTimestamp();
-                WaitOut(started);
                 group.Clear();
                 _spare = group;
             }
@@ -169,23 +167,6 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         finally
         {
             _writer.Dispose();
-        }
-    }
-
-    /// <summary>Lets flushes gather until <see cref="_minInterval"/> has passed since <paramref name="started"/>, unless closing.</summary>
-    private void WaitOut(long started)
-    {
-        if (_minInterval <= TimeSpan.Zero)
-            return;
-        lock (_gate)
-        {
-            while (!_closing)
-            {
-                var left = _minInterval - _time.GetElapsedTime(started);
-                if (left <= TimeSpan.Zero)
-                    return;
-                Monitor.Wait(_gate, left);
-            }
         }
     }
 

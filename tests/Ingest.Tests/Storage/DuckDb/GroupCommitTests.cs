@@ -58,7 +58,7 @@ public sealed class GroupCommitTests
     }
 
     private static DuckDbEventSink Sink(RecordingWriter writer, long commitEvents, TimeSpan commitDelay) =>
-        new(writer, 64L * 1024 * 1024, TimeSpan.Zero, NullLogger<DuckDbEventSink>.Instance, commitEvents: commitEvents, commitDelay: commitDelay);
+        new(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance, commitEvents: commitEvents, commitDelay: commitDelay);
 
     private static Task Write(DuckDbEventSink sink, int events) =>
         sink.WriteAsync(Flush(Opened(), Batch(Start, Events(1, events))), CancellationToken.None).AsTask();

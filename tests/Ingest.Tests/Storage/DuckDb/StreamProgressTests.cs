@@ -127,7 +127,7 @@ public sealed class StreamProgressTests
 
     /// <summary>A sink that never compacts on its own, only when disposed.</summary>
     private static DuckDbEventSink UncompactedSink(StorageTestKit kit) =>
-        new(new FlushGroupWriter(kit.Database.Connect()), kit.Database.Options.MaxQueuedBytes, TimeSpan.Zero,
+        new(new FlushGroupWriter(kit.Database.Connect()), kit.Database.Options.MaxQueuedBytes,
             NullLogger<DuckDbEventSink>.Instance, compactInterval: TimeSpan.MaxValue);
 
     private static async Task<Ingest.Grains.StreamState?> LoadAsync(StorageTestKit kit, Ingest.Contracts.StreamKey key)
