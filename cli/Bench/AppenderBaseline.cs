@@ -34,7 +34,7 @@ internal static class AppenderBaseline
             for (var next = 0; next < flushes.Count;)
             {
                 connection.Execute("BEGIN TRANSACTION");
-                using (var appender = connection.CreateAppender(DuckDbSchema.EventsTable))
+                using (var appender = connection.CreateAppender(DuckDbSchema.EventTables[0]))
                 {
                     chunk ??= new EventChunk(appender);
                     for (var rows = 0; next < flushes.Count && rows < CommitRows; next++)
@@ -100,7 +100,7 @@ internal static class AppenderBaseline
 
     private static long CountRows(DuckDbConnection connection)
     {
-        using var statement = connection.Prepare($"SELECT count(*) FROM {DuckDbSchema.EventsTable}");
+        using var statement = connection.Prepare($"SELECT count(*) FROM {DuckDbSchema.EventsView}");
         using var result = statement.Execute();
         using var chunk = result.FetchChunk() ?? throw result.Failure();
         return new DuckDbColumn(chunk, 0).GetInt64(0);

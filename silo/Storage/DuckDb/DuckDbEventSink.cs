@@ -42,11 +42,17 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private int _lastCommitStreams;
 
     public DuckDbEventSink(DuckDbDatabase database, ILogger<DuckDbEventSink> logger, TimeProvider? time = null)
-        : this(new FlushGroupWriter(database.Connect()), database.Options.MaxQueuedBytes, logger, time,
+        : this(database, new FlushGroupWriter(database.Connect()), logger, time)
+    {
+    }
+
+    private DuckDbEventSink(DuckDbDatabase database, FlushGroupWriter writer, ILogger logger, TimeProvider? time)
+        : this(writer, database.Options.MaxQueuedBytes, logger, time,
             commitEvents: database.Options.CommitEvents, commitDelay: database.Options.CommitDelay)
     {
-        if (database.Options.BackgroundCheckpointBytes > 0)
-            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, database.Options.BackgroundCheckpointBytes, logger, _time));
+        var checkpointBytes = database.Options.BackgroundCheckpointBytes;
+        if (checkpointBytes > 0)
+            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, logger, _time));
     }
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>

@@ -7,10 +7,20 @@ namespace Ingest.Silo.Storage.DuckDb;
 /// A stream's row lives in two places: <c>stream_rows</c> holds it as it was when last compacted,
 /// and <c>stream_progress</c> the counts committed since, a row per stream per commit. The view
 /// <c>streams</c> shows the newest of the two, so readers never see the split.
+/// <para>
+/// Events live in two tables of the same shape, <c>events_a</c> and <c>events_b</c>, and the view
+/// <c>events</c> is both. The writer appends to one at a time, and moves to the other before a
+/// background checkpoint: DuckDB holds back an insert into a table while a checkpoint writes that
+/// table, so the writer keeps committing into the half the checkpoint is not rewriting.
+/// </para>
 /// </remarks>
 internal static class DuckDbSchema
 {
-    public const string EventsTable = "events";
+    /// <summary>The view of all events.</summary>
+    public const string EventsView = "events";
+
+    /// <summary>The tables behind <see cref="EventsView"/>; the writer appends to one at a time.</summary>
+    public static readonly IReadOnlyList<string> EventTables = ["events_a", "events_b"];
 
     public const string ProgressTable = "stream_progress";
 
@@ -38,8 +48,12 @@ internal static class DuckDbSchema
                r.sinks
         FROM stream_rows AS r
         LEFT JOIN ({LatestProgress}) AS p ON p.id = r.id AND p.events + p.rejected >= r.events + r.rejected;
-        CREATE TABLE IF NOT EXISTS events (
+        CREATE TABLE IF NOT EXISTS events_a (
           stream_id VARCHAR NOT NULL, seq BIGINT NOT NULL, received_at TIMESTAMPTZ NOT NULL, payload JSON NOT NULL);
+        CREATE TABLE IF NOT EXISTS events_b (
+          stream_id VARCHAR NOT NULL, seq BIGINT NOT NULL, received_at TIMESTAMPTZ NOT NULL, payload JSON NOT NULL);
+        CREATE OR REPLACE VIEW events AS
+        SELECT * FROM events_a UNION ALL SELECT * FROM events_b;
         """;
 
     // Files from before stream_progress kept each stream's row, updated on every commit, in the
@@ -51,10 +65,8 @@ internal static class DuckDbSchema
         ALTER TABLE streams RENAME TO stream_rows;
         """;
 
-    private const string StreamsIsTable = """
-        SELECT count(*) FROM duckdb_tables()
-        WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = 'streams'
-        """;
+    // Files from before the two halves kept every event in the table events; it becomes the first half.
+    private const string UpgradeEventsTable = "ALTER TABLE events RENAME TO events_a";
 
     /// <summary>Creates what is missing, and brings a file of an earlier layout up to this one.</summary>
     public static void Apply(DuckDbConnection connection)
@@ -62,8 +74,10 @@ internal static class DuckDbSchema
         connection.Execute("BEGIN TRANSACTION");
         try
         {
-            if (Count(connection, StreamsIsTable) > 0)
+            if (IsTable(connection, "streams"))
                 connection.Execute(UpgradeStreamsTable);
+            if (IsTable(connection, EventsView))
+                connection.Execute(UpgradeEventsTable);
             connection.Execute(Create);
             connection.Execute("COMMIT");
         }
@@ -74,11 +88,14 @@ internal static class DuckDbSchema
         }
     }
 
-    private static long Count(DuckDbConnection connection, string sql)
+    private static bool IsTable(DuckDbConnection connection, string name)
     {
-        using var statement = connection.Prepare(sql);
+        using var statement = connection.Prepare($"""
+            SELECT count(*) FROM duckdb_tables()
+            WHERE database_name = current_database() AND schema_name = current_schema() AND table_name = '{name}'
+            """);
         using var result = statement.Execute();
         using var chunk = result.FetchChunk() ?? throw result.Failure();
-        return new DuckDbColumn(chunk, 0).GetInt64(0);
+        return new DuckDbColumn(chunk, 0).GetInt64(0) > 0;
     }
 }

@@ -124,7 +124,7 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
         _staging.Execute("BEGIN TRANSACTION");
         try
         {
-            using (var appender = _staging.CreateAppender(DuckDbSchema.EventsTable))
+            using (var appender = _staging.CreateAppender(DuckDbSchema.EventTables[0]))
             {
                 var chunk = _chunk ??= new EventChunk(appender);
                 chunk.Reset();
@@ -133,7 +133,7 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
                 chunk.AppendTo(appender);
                 appender.Flush();
             }
-            _staging.Execute($"COPY {DuckDbSchema.EventsTable} TO '{fullPath.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd)");
+            _staging.Execute($"COPY {DuckDbSchema.EventTables[0]} TO '{fullPath.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd)");
         }
         catch
         {

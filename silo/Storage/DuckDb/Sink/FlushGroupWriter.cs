@@ -6,8 +6,8 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
 /// Writes a group of flushes, from any number of streams, in one transaction on the connection
-/// it owns: every event through one appender, then each stream's new counts (<see cref="StreamRows"/>).
-/// Used by one thread.
+/// it owns: every event through one appender into the current half of the events
+/// (<see cref="EventHalves"/>), then each stream's new counts (<see cref="StreamRows"/>). Used by one thread.
 /// </summary>
 internal sealed class FlushGroupWriter : IFlushGroupWriter
 {
@@ -19,6 +19,7 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
     public FlushGroupWriter(DuckDbConnection connection)
     {
         _connection = connection;
+        Halves = new EventHalves();
         try
         {
             _streamRows = new StreamRows(connection);
@@ -30,6 +31,9 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
         }
     }
 
+    /// <summary>Which half of the events the writes go to; a checkpointer moves them.</summary>
+    public EventHalves Halves { get; }
+
     /// <summary>Stream counts committed since the last <see cref="Compact"/>.</summary>
     public long Uncompacted => _streamRows.Unfolded;
 
@@ -37,11 +41,12 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
     /// <returns>The events written and the streams whose rows were written.</returns>
     public (long Events, int Streams) Write(List<PendingFlush> group)
     {
+        var half = Halves.Current;
         _connection.Execute("BEGIN TRANSACTION");
         try
         {
             long events = 0;
-            using (var appender = _connection.CreateAppender(DuckDbSchema.EventsTable))
+            using (var appender = _connection.CreateAppender(EventHalves.TableOf(half)))
             {
                 var chunk = _chunk ??= new EventChunk(appender);
                 chunk.Reset();
@@ -65,6 +70,7 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
             _streamRows.Write(_connection, _latest.Values);
 
             _connection.Execute("COMMIT");
+            Halves.Committed(half);
             return (events, _latest.Count);
         }
         catch

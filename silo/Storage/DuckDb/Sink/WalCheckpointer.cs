@@ -5,19 +5,40 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
 /// Checkpoints the database from a connection of its own, on a thread of its own, whenever the
-/// WAL has grown past a size. The sink's commits only append, and DuckDB lets those commit while
-/// a checkpoint runs; DuckDB's automatic checkpoint instead runs inside the commit that crosses
-/// its threshold, and every other commit waits for it.
+/// WAL has grown past a size, so that the writer's commits go on while it runs. DuckDB's automatic
+/// checkpoint instead runs inside the commit that crosses its threshold, and every other commit
+/// waits for it.
 /// </summary>
 /// <remarks>
+/// <para>
+/// DuckDB (1.5) lets commits that only append run beside a checkpoint on two conditions, and each
+/// checkpoint sets both up:
+/// </para>
+/// <list type="bullet">
+/// <item>The checkpoint must be a concurrent one, which DuckDB picks only when a transaction older
+/// than the latest commit is open. A third connection holds a read transaction open, from before
+/// the writer's next commit until the checkpoint ends. Without it, every commit waits for the whole
+/// checkpoint.</item>
+/// <item>An insert still waits while the checkpoint writes the table it goes into. So the writer is
+/// first moved to the other half of the events (<see cref="EventHalves"/>), and the checkpoint
+/// starts once a commit has gone there.</item>
+/// </list>
+/// <para>
 /// A checkpoint is refused while a transaction that updates or deletes is open: the sink's
 /// compaction takes <see cref="Exclusive"/> too, so the two take turns rather than fail.
+/// </para>
 /// </remarks>
 internal sealed partial class WalCheckpointer : IDisposable
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
+    // How long a checkpoint waits for the writer's first commit into the other half; a writer with
+    // nothing to commit has nothing to hold up either.
+    private static readonly TimeSpan SwitchWait = TimeSpan.FromMilliseconds(250);
+
     private readonly DuckDbConnection _connection;
+    private readonly DuckDbConnection _snapshot;
+    private readonly EventHalves _halves;
     private readonly string _walPath;
     private readonly long _thresholdBytes;
     private readonly ILogger _logger;
@@ -25,9 +46,11 @@ internal sealed partial class WalCheckpointer : IDisposable
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
 
-    public WalCheckpointer(DuckDbDatabase database, long thresholdBytes, ILogger logger, TimeProvider time)
+    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, ILogger logger, TimeProvider time)
     {
         _connection = database.Connect();
+        _snapshot = database.Connect();
+        _halves = halves;
         _walPath = database.Path + ".wal";
         _thresholdBytes = thresholdBytes;
         _logger = logger;
@@ -47,6 +70,7 @@ internal sealed partial class WalCheckpointer : IDisposable
         _stopping.Cancel();
         _thread.Join();
         _connection.Dispose();
+        _snapshot.Dispose();
         _stopping.Dispose();
     }
 
@@ -68,10 +92,15 @@ internal sealed partial class WalCheckpointer : IDisposable
             var started = _time.GetTimestamp();
             try
             {
+                // Binding a table starts the read transaction; it must begin before the commit waited for.
+                _snapshot.Execute("BEGIN TRANSACTION");
+                _snapshot.Execute($"SELECT 1 FROM {DuckDbSchema.ProgressTable} LIMIT 0");
+                var moved = _halves.WaitForCommit(_halves.Switch(), SwitchWait);
+                var switched = _time.GetElapsedTime(started);
                 _connection.Execute("CHECKPOINT");
                 Checkpoints++;
                 var elapsed = _time.GetElapsedTime(started);
-                LogCheckpointed(wal, elapsed.TotalMilliseconds);
+                LogCheckpointed(wal, elapsed.TotalMilliseconds, switched.TotalMilliseconds, moved);
             }
             catch (DuckDbException exception)
             {
@@ -81,8 +110,21 @@ internal sealed partial class WalCheckpointer : IDisposable
             }
             finally
             {
+                EndSnapshot();
                 Exclusive.Release();
             }
+        }
+    }
+
+    private void EndSnapshot()
+    {
+        try
+        {
+            _snapshot.Execute("ROLLBACK");
+        }
+        catch (DuckDbException)
+        {
+            // BEGIN failed, so there is no transaction to end.
         }
     }
 
@@ -98,8 +140,8 @@ internal sealed partial class WalCheckpointer : IDisposable
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "Checkpointed a WAL of {WalBytes} bytes in {Milliseconds:F1} ms")]
-    private partial void LogCheckpointed(long walBytes, double milliseconds);
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Checkpointed a WAL of {WalBytes} bytes in {Milliseconds:F1} ms; the writer moved halves in {SwitchMilliseconds:F1} ms: {Moved}")]
+    private partial void LogCheckpointed(long walBytes, double milliseconds, double switchMilliseconds, bool moved);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Checkpointing a WAL of {WalBytes} bytes failed; trying again shortly: {Reason}")]
     private partial void LogCheckpointFailed(long walBytes, string reason);

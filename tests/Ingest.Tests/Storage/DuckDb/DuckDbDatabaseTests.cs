@@ -13,9 +13,9 @@ public sealed class DuckDbDatabaseTests
 
         Assert.True(File.Exists(kit.DatabasePath));
         var tables = await kit.QueryRowsAsync("SELECT table_name FROM duckdb_tables() ORDER BY 1");
-        Assert.Equal(["events", "stream_progress", "stream_rows"], tables.Select(t => t.GetProperty("table_name").GetString()));
-        var views = await kit.QueryRowsAsync("SELECT view_name FROM duckdb_views() WHERE NOT internal");
-        Assert.Equal(["streams"], views.Select(t => t.GetProperty("view_name").GetString()));
+        Assert.Equal(["events_a", "events_b", "stream_progress", "stream_rows"], tables.Select(t => t.GetProperty("table_name").GetString()));
+        var views = await kit.QueryRowsAsync("SELECT view_name FROM duckdb_views() WHERE NOT internal ORDER BY 1");
+        Assert.Equal(["events", "streams"], views.Select(t => t.GetProperty("view_name").GetString()));
     }
 
     [Fact]
@@ -29,6 +29,27 @@ public sealed class DuckDbDatabaseTests
         kit.Reopen();
 
         Assert.Equal(3, await kit.CountAsync("SELECT count(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task A_file_with_the_earlier_events_table_is_upgraded_when_opened()
+    {
+        await using var kit = StorageTestKit.Create();
+        var first = Flush(Opened(), Batch(Start, Events(1, 3)));
+        await using (var sink = kit.Sink())
+            await sink.WriteAsync(first, CancellationToken.None);
+        // Back to the layout of files written before the two halves.
+        using (var connection = kit.Database.Connect())
+            connection.Execute("DROP VIEW events; DROP TABLE events_b; ALTER TABLE events_a RENAME TO events;");
+
+        kit.Reopen();
+
+        Assert.Equal(1, await kit.CountAsync("SELECT count(*) FROM duckdb_views() WHERE view_name = 'events'"));
+        Assert.Equal(3, await kit.CountAsync("SELECT count(*) FROM events_a"));
+        await using (var sink = kit.Sink())
+            await sink.WriteAsync(Flush(first.State, Batch(Start, Events(4, 2))) with { SinkHasRow = true }, CancellationToken.None);
+        var seqs = await kit.QueryRowsAsync($"SELECT seq FROM events WHERE stream_id = '{first.State.Key}' ORDER BY seq");
+        Assert.Equal([1, 2, 3, 4, 5], seqs.Select(r => r.GetProperty("seq").GetInt64()));
     }
 
     [Fact]

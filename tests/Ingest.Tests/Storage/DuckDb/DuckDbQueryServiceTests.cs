@@ -112,17 +112,17 @@ public sealed class DuckDbQueryServiceTests
     {
         await using var kit = StorageTestKit.Create();
 
-        var refused = await Assert.ThrowsAsync<QueryRejectedException>(() => kit.QueryAsync("SELECT 1; DROP TABLE events"));
+        var refused = await Assert.ThrowsAsync<QueryRejectedException>(() => kit.QueryAsync("SELECT 1; DROP TABLE events_a"));
 
         Assert.Contains("exactly one", refused.Message);
-        Assert.Equal(1, await kit.CountAsync("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'events'"));
+        Assert.Equal(1, await kit.CountAsync("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'events_a'"));
     }
 
     [Theory]
     [InlineData("SELEC 1", "syntax error")]
     [InlineData("SELECT nope FROM events", "nope")]
     [InlineData("SELECT * FROM read_csv('/etc/passwd')", "disabled by configuration")]
-    [InlineData("EXPLAIN ANALYZE INSERT INTO events VALUES ('s', 1, now(), '{}')", "read-only")]
+    [InlineData("EXPLAIN ANALYZE INSERT INTO events_a VALUES ('s', 1, now(), '{}')", "read-only")]
     [InlineData("   ", "empty")]
     public async Task Bad_or_forbidden_queries_get_duckdbs_reason(string sql, string reason)
     {

@@ -37,6 +37,9 @@ public sealed class WalCheckpointerTests
 
             Assert.Equal(6000, await kit.CountAsync("SELECT count(*) FROM events"));
             Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM streams WHERE events = 600"));
+            // Each checkpoint moved the writer to the other half first.
+            Assert.True(await kit.CountAsync("SELECT count(*) FROM events_a") > 0, "the writer never wrote to events_a");
+            Assert.True(await kit.CountAsync("SELECT count(*) FROM events_b") > 0, "no checkpoint moved the writer to events_b");
         }
         kit.Reopen();
         Assert.Equal(6000, await kit.CountAsync("SELECT count(DISTINCT (stream_id, seq)) FROM events"));
