@@ -24,6 +24,20 @@ public sealed class NodeKillTests(PostgresFixture postgres)
     }
 
     [Fact]
+    public async Task After_SIGKILL_amid_background_checkpoints_every_acknowledged_event_is_stored_exactly_once()
+    {
+        // A checkpoint every 64 KiB of WAL (every ~100 ms here) runs beside the writer's commits, which
+        // DuckDB then logs to a second WAL file: the kill lands during or between such checkpoints.
+        using var directory = new TempDirectory();
+        string[] settings = ["--DuckDb:BackgroundCheckpointBytes=65536", "--Logging:LogLevel:Ingest.Silo.Storage.DuckDb.DuckDbEventSink=Debug"];
+        var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"), settings);
+
+        await using var node = await NodeProcess.StartAsync(directory.File("ingest.duckdb"), settings);
+        await ExplainingFailureAsync(node, clients, async client => await ResumeTests.AssertStoredOnceInOrderAsync(node.Http, client.Stream, Events));
+        Assert.Contains(_killed!.Output, line => line.Contains("Checkpointed a WAL", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task After_SIGKILL_of_a_node_writing_to_both_sinks_each_sink_holds_every_event_exactly_once()
     {
         using var directory = new TempDirectory();
