@@ -30,7 +30,9 @@ internal static class DuckDbSchema
         QUALIFY row_number() OVER (PARTITION BY id ORDER BY events + rejected DESC, version DESC) = 1
         """;
 
-    // events has no index or key on purpose: appends stay fast, and queries scan it anyway.
+    // The event tables have no index or key on purpose: appends stay fast, and queries scan them anyway.
+    private const string EventColumns = "stream_id VARCHAR NOT NULL, seq BIGINT NOT NULL, received_at TIMESTAMPTZ NOT NULL, payload JSON NOT NULL";
+
     private const string Create = $"""
         CREATE TABLE IF NOT EXISTS stream_rows (
           id VARCHAR PRIMARY KEY, transport VARCHAR NOT NULL, remote_addr VARCHAR, headers JSON NOT NULL,
@@ -48,10 +50,8 @@ internal static class DuckDbSchema
                r.sinks
         FROM stream_rows AS r
         LEFT JOIN ({LatestProgress}) AS p ON p.id = r.id AND p.events + p.rejected >= r.events + r.rejected;
-        CREATE TABLE IF NOT EXISTS events_a (
-          stream_id VARCHAR NOT NULL, seq BIGINT NOT NULL, received_at TIMESTAMPTZ NOT NULL, payload JSON NOT NULL);
-        CREATE TABLE IF NOT EXISTS events_b (
-          stream_id VARCHAR NOT NULL, seq BIGINT NOT NULL, received_at TIMESTAMPTZ NOT NULL, payload JSON NOT NULL);
+        CREATE TABLE IF NOT EXISTS events_a ({EventColumns});
+        CREATE TABLE IF NOT EXISTS events_b ({EventColumns});
         CREATE OR REPLACE VIEW events AS
         SELECT * FROM events_a UNION ALL SELECT * FROM events_b;
         """;
