@@ -31,6 +31,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private readonly PendingEvents _pending = new();
     private StreamState? _state;
     private bool _stateDirty;
+    private bool _named;
     private IDisposable? _flushTimer;
     private int _failedFlushes;
 
@@ -77,6 +78,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 
     public async ValueTask<StreamProgress> OpenAsync(StreamOpened opened)
     {
+        _named = opened.Named;
         if (_state is null)
         {
             var requested = opened.Sinks == StorageSinks.None ? _deployed : opened.Sinks;
@@ -97,9 +99,11 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         else
         {
             // An activation that outlived its connection may be behind: the stream may have moved
-            // to another node and on. The client must hear where storage stands.
+            // to another node and on. The client must hear where storage stands. Storage that only
+            // this node writes holds nothing this activation does not know.
             await FlushCoreAsync(CancellationToken.None);
-            await RefreshAsync(CancellationToken.None);
+            if (_slots.Any(slot => !slot.Port.Exclusive && EnsureOpened().Sinks.HasFlag(slot.Port.Sink)))
+                await RefreshAsync(CancellationToken.None);
         }
         var state = EnsureOpened();
         if (state.ClosedAt is not null)
@@ -145,8 +149,10 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         _state = EnsureOpened() with { ClosedAt = closedAt };
         _stateDirty = true;
         await FlushCoreAsync(CancellationToken.None);
-        // Nothing is buffered any more; short-lived streams must not pile up activations.
-        _context.DeactivateOnIdle();
+        // Nothing is buffered any more; streams of one request or connection must not pile up
+        // activations. A named stream may come back soon, and stays until it is idle.
+        if (!_named)
+            _context.DeactivateOnIdle();
         return Progress;
     }
 

@@ -64,7 +64,7 @@ internal sealed partial class PostIngest(
         StreamProgress progress;
         try
         {
-            opened = await grain.OpenAsync(StreamOpening.From(context, StreamTransport.Http, stream.Sinks, time));
+            opened = await grain.OpenAsync(StreamOpening.From(context, StreamTransport.Http, stream, time));
             tracker.OnStored(key, opened);
             var firstSeq = stream.FirstSeq ?? opened.Position + 1;
             if (firstSeq > opened.Position + 1)

@@ -44,7 +44,7 @@ internal sealed partial class WebSocketIngest(
         }
         var key = stream.Key;
         var grain = grains.GetGrain(key);
-        var opening = StreamOpening.From(context, StreamTransport.WebSocket, stream.Sinks, time);
+        var opening = StreamOpening.From(context, StreamTransport.WebSocket, stream, time);
         StreamProgress opened;
         try
         {

@@ -46,7 +46,12 @@ public static class SiloHostingExtensions
             var sinks = StorageSinkNames.Parse(options.Sinks);
             var ports = new List<SinkPort>();
             if (sinks.HasFlag(StorageSinks.DuckDb))
-                ports.Add(new SinkPort(StorageSinks.DuckDb, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.DuckDb), provider.GetRequiredKeyedService<IStreamStore>(StorageSinks.DuckDb)));
+            {
+                // A DuckDB file is this node's alone; in cluster mode the analytics rows are shared.
+                ports.Add(new SinkPort(
+                    StorageSinks.DuckDb, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.DuckDb),
+                    provider.GetRequiredKeyedService<IStreamStore>(StorageSinks.DuckDb), Exclusive: !analytics.Clustered));
+            }
             if (sinks.HasFlag(StorageSinks.Postgres))
                 ports.Add(new SinkPort(StorageSinks.Postgres, provider.GetRequiredKeyedService<IEventSink>(StorageSinks.Postgres), provider.GetRequiredService<PostgresStreamStore>()));
             return new GrainServices(

@@ -116,6 +116,38 @@ public sealed class StreamGrainTests
     }
 
     [Fact]
+    public async Task A_named_stream_stays_active_when_it_closes_and_one_the_node_named_does_not()
+    {
+        var named = await ActivateAsync();
+        await named.OpenAsync(Opened() with { Named = true });
+        await named.CloseAsync(_time.GetUtcNow());
+        Assert.False(_timers.DeactivationRequested);
+
+        var unnamed = await OpenedGrainAsync(new FlushOptions());
+        await unnamed.CloseAsync(_time.GetUtcNow());
+        Assert.True(_timers.DeactivationRequested);
+    }
+
+    [Theory]
+    [InlineData(true, 0)]
+    [InlineData(false, 1)]
+    public async Task Reopening_a_live_stream_loads_it_again_only_from_storage_other_nodes_write(bool exclusive, int loads)
+    {
+        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store, exclusive)], _timers, _notifier, new FlushOptions());
+        await grain.OnActivateAsync(CancellationToken.None);
+        await grain.OpenAsync(Opened() with { Named = true });
+        await grain.AppendAsync(Batch("1", "2"));
+        await grain.CloseAsync(_time.GetUtcNow());
+        var before = _store.Loads;
+
+        var reopened = await grain.OpenAsync(Opened() with { Named = true });
+
+        Assert.Equal(loads, _store.Loads - before);
+        Assert.Equal(2, reopened.Position);
+        Assert.Null(_sink.Flushes[^1].State.ClosedAt);
+    }
+
+    [Fact]
     public async Task Rejected_events_are_counted_in_the_state_but_not_stored()
     {
         var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100 });
