@@ -11,7 +11,7 @@ public sealed class DuckDbOptionsTests
 
         Assert.Equal("data/ingest.duckdb", options.Path);
         Assert.Equal("1GB", options.MemoryLimit);
-        Assert.Equal(0, options.Threads);
+        Assert.Equal(1, options.Threads);
         Assert.Empty(options.Validate());
     }
 
