@@ -56,13 +56,9 @@ public sealed class DuckDbOptions
     public TimeSpan CommitDelay { get; set; } = TimeSpan.FromMilliseconds(15);
 
     /// <summary>
-    /// DuckDB's threads; 0 leaves DuckDB's default (one per core). One by default, because the
-    /// node's ingest path needs the other cores: with a worker thread per core, DuckDB's workers
-    /// spun waiting for tasks and a checkpoint compressed on every core at once, which held back
-    /// the sockets and the writer. In five alternating pairs of runs, one thread gave the lower
-    /// WebSocket p99 at half rate in four (221-363 ms; 209-840 ms with two) and 122-129% of a core
-    /// against 128-138%. Queries then run on one core: a scan of 3 M payloads with JSON extraction
-    /// took 0.90 s instead of 0.53 s.
+    /// DuckDB's threads; 0 leaves DuckDB's default (one per core). One, so that ingestion keeps the
+    /// other cores: DuckDB's worker spun waiting for tasks and let a checkpoint take every core
+    /// (BENCHMARKS.md, "DuckDB on one thread"). Queries then run on one core.
     /// </summary>
     public int Threads { get; set; } = 1;
 
