@@ -10,6 +10,9 @@ internal sealed class BenchClient : IDisposable
 {
     private const int WarmUpStreams = 8;
 
+    /// <summary>How long the paced part of the warm-up runs.</summary>
+    private static readonly TimeSpan PacedWarmUp = TimeSpan.FromSeconds(2);
+
     private readonly NodeBenchSettings _settings;
     private readonly HttpClient _http;
     private readonly HttpClient _sampling;
@@ -28,8 +31,12 @@ internal sealed class BenchClient : IDisposable
         return response.StatusCode == HttpStatusCode.UpgradeRequired;
     }
 
-    /// <summary>A little of each load, untimed, so the runs measure compiled code.</summary>
-    public async Task<IReadOnlyList<BenchRun>> WarmUpAsync(NodeTarget node, EventCorpus events, bool blackhole, CancellationToken cancellationToken)
+    /// <summary>
+    /// A little of each load, untimed, so the runs measure compiled code: <paramref name="events"/>
+    /// at full speed on a few streams, then <paramref name="paced"/> (if given) paced over
+    /// <see cref="PacedWarmUp"/> on as many streams as the runs use, as the half-rate runs send.
+    /// </summary>
+    public async Task<IReadOnlyList<BenchRun>> WarmUpAsync(NodeTarget node, EventCorpus events, EventCorpus? paced, bool blackhole, CancellationToken cancellationToken)
     {
         var runs = new List<BenchRun>();
         foreach (var target in blackhole ? new[] { false, true } : [false])
@@ -44,6 +51,20 @@ internal sealed class BenchClient : IDisposable
             {
                 var ws = await WebSocketLoad.RunAsync(node.WebSocket(target), events, streams, 0, cancellationToken);
                 runs.Add(Run("warm-up", "ws", target, streams, events, 0, ws, null));
+            }
+        }
+        if (paced is not null)
+        {
+            var rate = paced.Count / PacedWarmUp.TotalSeconds;
+            if (_settings.Post)
+            {
+                var post = await PostLoad.RunAsync(_http, node.Post(false), paced, _settings.PostStreams, _settings.LatencyPostEvents, rate, cancellationToken, $"bench-{Guid.NewGuid():N}");
+                runs.Add(Run("warm-up", "post", false, _settings.PostStreams, paced, rate, post, null));
+            }
+            if (_settings.WebSocket)
+            {
+                var ws = await WebSocketLoad.RunAsync(node.WebSocket(false), paced, _settings.WebSocketStreams, rate, cancellationToken);
+                runs.Add(Run("warm-up", "ws", false, _settings.WebSocketStreams, paced, rate, ws, null));
             }
         }
         return runs;
