@@ -21,8 +21,9 @@ public sealed class NodeBenchTests
         Assert.True(exitCode == 0, output.ToString());
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("{\"bench\":\"node\",\"ok\":true", lines[^1], StringComparison.Ordinal);
-        // The warm-up sends the same number of events (up to its limit) over each protocol too.
-        Assert.Equal(4 * Events, await node.Http.ScalarAsync("select count(*) from events"));
+        // The warm-up sends the same number of events (up to its limits) over each protocol too,
+        // twice: at full speed, then paced.
+        Assert.Equal(6 * Events, await node.Http.ScalarAsync("select count(*) from events"));
         Assert.Equal(0, await node.Http.ScalarAsync("select count(*) from events where payload->'span'->'attrs'->'http'->>'status' is null"));
     }
 }
