@@ -43,8 +43,10 @@ internal static class NodeBench
 
             output.WriteLine($"Generating {settings.Events:N0} {settings.Shape.ToString().ToLowerInvariant()} events of ~{settings.EventSize} bytes...");
             var corpus = EventCorpus.Generate(settings.Events, settings.EventSize, settings.Shape, DateTimeOffset.UtcNow);
-            var warmUp = EventCorpus.Generate(Math.Min(WarmUpEvents, settings.Events), settings.EventSize, settings.Shape, DateTimeOffset.UtcNow.AddDays(-1)).BuildFrames();
-            var paced = settings.Smoke ? null : EventCorpus.Generate(Math.Min(PacedWarmUpEvents, settings.Events), settings.EventSize, settings.Shape, DateTimeOffset.UtcNow.AddDays(-1)).BuildFrames();
+            EventCorpus WarmUpCorpus(int events) =>
+                EventCorpus.Generate(Math.Min(events, settings.Events), settings.EventSize, settings.Shape, DateTimeOffset.UtcNow.AddDays(-1)).BuildFrames();
+            var warmUp = WarmUpCorpus(WarmUpEvents);
+            var paced = settings.Smoke ? null : WarmUpCorpus(PacedWarmUpEvents);
             if (settings.WebSocket)
                 corpus.BuildFrames();
 

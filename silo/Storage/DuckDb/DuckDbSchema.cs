@@ -19,8 +19,11 @@ internal static class DuckDbSchema
     /// <summary>The view of all events.</summary>
     public const string EventsView = "events";
 
+    private const string EventsA = "events_a";
+    private const string EventsB = "events_b";
+
     /// <summary>The tables behind <see cref="EventsView"/>; the writer appends to one at a time.</summary>
-    public static readonly IReadOnlyList<string> EventTables = ["events_a", "events_b"];
+    public static readonly IReadOnlyList<string> EventTables = [EventsA, EventsB];
 
     public const string ProgressTable = "stream_progress";
 
@@ -50,10 +53,10 @@ internal static class DuckDbSchema
                r.sinks
         FROM stream_rows AS r
         LEFT JOIN ({LatestProgress}) AS p ON p.id = r.id AND p.events + p.rejected >= r.events + r.rejected;
-        CREATE TABLE IF NOT EXISTS events_a ({EventColumns});
-        CREATE TABLE IF NOT EXISTS events_b ({EventColumns});
-        CREATE OR REPLACE VIEW events AS
-        SELECT * FROM events_a UNION ALL SELECT * FROM events_b;
+        CREATE TABLE IF NOT EXISTS {EventsA} ({EventColumns});
+        CREATE TABLE IF NOT EXISTS {EventsB} ({EventColumns});
+        CREATE OR REPLACE VIEW {EventsView} AS
+        SELECT * FROM {EventsA} UNION ALL SELECT * FROM {EventsB};
         """;
 
     // Files from before stream_progress kept each stream's row, updated on every commit, in the
@@ -66,7 +69,7 @@ internal static class DuckDbSchema
         """;
 
     // Files from before the two halves kept every event in the table events; it becomes the first half.
-    private const string UpgradeEventsTable = "ALTER TABLE events RENAME TO events_a";
+    private const string UpgradeEventsTable = $"ALTER TABLE {EventsView} RENAME TO {EventsA}";
 
     /// <summary>Creates what is missing, and brings a file of an earlier layout up to this one.</summary>
     public static void Apply(DuckDbConnection connection)
