@@ -17,7 +17,7 @@ public sealed class NodeKillTests(PostgresFixture postgres)
     public async Task After_SIGKILL_and_a_restart_resuming_clients_leave_every_event_stored_exactly_once()
     {
         using var directory = new TempDirectory();
-        var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"));
+        var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"), []);
 
         await using var node = await NodeProcess.StartAsync(directory.File("ingest.duckdb"));
         await ExplainingFailureAsync(node, clients, async client => await ResumeTests.AssertStoredOnceInOrderAsync(node.Http, client.Stream, Events));
@@ -27,14 +27,14 @@ public sealed class NodeKillTests(PostgresFixture postgres)
     public async Task After_SIGKILL_amid_background_checkpoints_every_acknowledged_event_is_stored_exactly_once()
     {
         // A checkpoint every 64 KiB of WAL (every ~100 ms here) runs beside the writer's commits, which
-        // DuckDB then logs to a second WAL file: the kill lands during or between such checkpoints.
+        // DuckDB then logs to a second WAL file: the kill lands during or between such checkpoints,
+        // after at least one has finished (on a busy machine the first may come late).
         using var directory = new TempDirectory();
         string[] settings = ["--DuckDb:BackgroundCheckpointBytes=65536", "--Logging:LogLevel:Ingest.Silo.Storage.DuckDb.DuckDbEventSink=Debug"];
-        var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"), settings);
+        var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"), settings, killAfter: "Checkpointed a WAL");
 
         await using var node = await NodeProcess.StartAsync(directory.File("ingest.duckdb"), settings);
         await ExplainingFailureAsync(node, clients, async client => await ResumeTests.AssertStoredOnceInOrderAsync(node.Http, client.Stream, Events));
-        Assert.Contains(_killed!.Output, line => line.Contains("Checkpointed a WAL", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -79,16 +79,23 @@ public sealed class NodeKillTests(PostgresFixture postgres)
         }
     }
 
-    /// <summary>Streams flowing, SIGKILL, a new process on the same storage, the clients resume and finish.</summary>
-    private static async Task<ResumingClient[]> KillAndResumeAsync(string database, params string[] settings)
+    /// <summary>
+    /// Streams flowing, SIGKILL once every client has 2,000 events acknowledged (and the node has
+    /// said <paramref name="killAfter"/>, if given), a new process on the same storage, the clients
+    /// resume and finish.
+    /// </summary>
+    private static async Task<ResumingClient[]> KillAndResumeAsync(string database, string[] settings, string? killAfter = null)
     {
         var clients = Enumerable.Range(1, 4).Select(i => new ResumingClient($"killed-{i}", Events)).ToArray();
         await using (var node = await NodeProcess.StartAsync(database, settings))
         {
             _killed = node;
             var sending = clients.Select(client => client.SendAsync(node.WebSocketAddress)).ToArray();
-            while (clients.Any(client => client.Acknowledged < 2000))
+            while (clients.Any(client => client.Acknowledged < 2000) || (killAfter is not null && !Said(node, killAfter)))
+            {
+                Assert.False(sending.Any(task => task.IsCompleted), $"a client finished before the kill; the node said: {string.Join("\n", node.Output)}");
                 await Task.Delay(10);
+            }
             Console.WriteLine($"killed at {DateTimeOffset.UtcNow:O}; acknowledged {string.Join(", ", clients.Select(c => c.Acknowledged))}");
             await node.KillAsync();
             // Every connection was cut mid-stream.
@@ -104,4 +111,8 @@ public sealed class NodeKillTests(PostgresFixture postgres)
         }
         return clients;
     }
+
+    // Output keeps only the last lines, so a line is looked for while it is among them.
+    private static bool Said(NodeProcess node, string text) =>
+        node.Output.Any(line => line.Contains(text, StringComparison.Ordinal));
 }
