@@ -9,6 +9,18 @@ public sealed class ClusterNode
 {
     public static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// The runtime's settings for a node that only the environment can carry, as in deploy/Dockerfile
+    /// and deploy/ingest-node.service. Without a call-counting delay the JIT moves hot code to its
+    /// optimised tier within the first second of load: by default it put that off while anything new
+    /// was still being compiled, and a node started for a benchmark was still compiling in its measured
+    /// runs, its compiler thread taking up to a core at a time (BENCHMARKS.md, seventh session).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> NodeEnvironment = new Dictionary<string, string>
+    {
+        ["DOTNET_TC_CallCountingDelayMs"] = "0",
+    };
+
     private readonly string _gatewayPath;
     private readonly IReadOnlyList<string> _settings;
     private LoggedProcess? _process;
@@ -47,7 +59,7 @@ public sealed class ClusterNode
             throw new InvalidOperationException($"Node {Index} is already running.");
         _process?.Dispose();
         System.IO.Directory.CreateDirectory(Directory);
-        _process = LoggedProcess.Start("dotnet", [_gatewayPath, $"--urls=http://127.0.0.1:{Port}", .. _settings], Directory, LogFile);
+        _process = LoggedProcess.Start("dotnet", [_gatewayPath, $"--urls=http://127.0.0.1:{Port}", .. _settings], Directory, LogFile, NodeEnvironment);
         try
         {
             await HealthProbe.WaitAsync(Address, _process, $"Node {Index}", cancellationToken);

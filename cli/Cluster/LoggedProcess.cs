@@ -31,9 +31,14 @@ internal sealed partial class LoggedProcess : IDisposable
 
     public string LogFile { get; }
 
-    public static LoggedProcess Start(string program, IEnumerable<string> arguments, string workingDirectory, string logFile)
+    /// <param name="environment">Variables set for the program beside those it inherits.</param>
+    public static LoggedProcess Start(
+        string program, IEnumerable<string> arguments, string workingDirectory, string logFile,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = workingDirectory };
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+            start.Environment[name] = value;
         // "$0" is the log file, "$@" the program and its arguments: nothing is quoted into the script.
         foreach (var argument in (IEnumerable<string>)["sh", "-c", "exec \"$@\" </dev/null >>\"$0\" 2>&1", logFile, program, .. arguments])
             start.ArgumentList.Add(argument);

@@ -52,7 +52,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     {
         var checkpointBytes = database.Options.BackgroundCheckpointBytes;
         if (checkpointBytes > 0)
-            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, logger, _time));
+            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointNice, logger, _time));
     }
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>
@@ -84,6 +84,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         Interlocked.Read(ref _streamsWritten),
         Volatile.Read(ref _lastCommitStreams),
         Interlocked.Read(ref _queuedBytes));
+
+    /// <summary>The background checkpointer's thread id (Linux), once it runs; 0 without one.</summary>
+    internal int CheckpointerThreadId => Volatile.Read(ref _checkpointer)?.ThreadId ?? 0;
 
     /// <summary>
     /// Queues the flush, waiting first while the queue is full, and completes once it is committed

@@ -28,6 +28,14 @@ public sealed class DuckDbOptions
     public long BackgroundCheckpointBytes { get; set; } = 32L * 1024 * 1024;
 
     /// <summary>
+    /// The niceness (0 to 19, Linux) of the thread that runs those background checkpoints: how far
+    /// it stands back when sockets, grains and the writer want the cores. A checkpoint takes a core
+    /// for a few hundred milliseconds; at 19 it runs on what they leave, so the commits beside it
+    /// keep their pace. 0 runs it as any other thread.
+    /// </summary>
+    public int CheckpointNice { get; set; } = 19;
+
+    /// <summary>
     /// DuckDB's <c>force_compression</c>. ZSTD compresses wide JSON events better than DuckDB's
     /// own choice (FSST and dictionaries, tried one after another on every column) and costs half
     /// its CPU, which is most of what ingestion spends. <c>auto</c> restores DuckDB's choice.
@@ -91,6 +99,8 @@ public sealed class DuckDbOptions
             errors.Add($"{Section}:{nameof(CommitDelay)} must be from 00:00:00 to 00:00:10; it is {CommitDelay}.");
         if (BackgroundCheckpointBytes < 0)
             errors.Add($"{Section}:{nameof(BackgroundCheckpointBytes)} must be 0 (off) or a WAL size in bytes; it is {BackgroundCheckpointBytes}.");
+        if (CheckpointNice is < 0 or > 19)
+            errors.Add($"{Section}:{nameof(CheckpointNice)} must be from 0 (as any other thread) to 19 (only what is left over); it is {CheckpointNice}.");
         if (QueryConnections is < 1 or > 64)
             errors.Add($"{Section}:{nameof(QueryConnections)} must be between 1 and 64; it is {QueryConnections}.");
         return errors;

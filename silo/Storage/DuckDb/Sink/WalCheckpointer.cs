@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Ingest.Silo.Storage.DuckDb.Native;
 using Microsoft.Extensions.Logging;
 
@@ -27,10 +28,18 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 /// A checkpoint is refused while a transaction that updates or deletes is open: the sink's
 /// compaction takes <see cref="Exclusive"/> too, so the two take turns rather than fail.
 /// </para>
+/// <para>
+/// The thread runs at a lower priority (<see cref="DuckDbOptions.CheckpointNice"/>): a checkpoint
+/// compresses for a few hundred milliseconds, and at the same priority it took a core from the
+/// sockets and the writer each time, which the acknowledgements of every stream waited for.
+/// </para>
 /// </remarks>
 internal sealed partial class WalCheckpointer : IDisposable
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
+
+    // setpriority(2)'s which: a process, or on Linux one thread by its id.
+    private const int PrioProcess = 0;
 
     // How long a checkpoint waits for the writer's first commit into the other half; a writer with
     // nothing to commit has nothing to hold up either.
@@ -41,18 +50,21 @@ internal sealed partial class WalCheckpointer : IDisposable
     private readonly EventHalves _halves;
     private readonly string _walPath;
     private readonly long _thresholdBytes;
+    private readonly int _nice;
+    private int _threadId;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
 
-    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, ILogger logger, TimeProvider time)
+    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, int nice, ILogger logger, TimeProvider time)
     {
         _connection = database.Connect();
         _snapshot = database.Connect();
         _halves = halves;
         _walPath = database.Path + ".wal";
         _thresholdBytes = thresholdBytes;
+        _nice = nice;
         _logger = logger;
         _time = time;
         _thread = new Thread(Run) { IsBackground = true, Name = "DuckDB checkpointer" };
@@ -61,6 +73,9 @@ internal sealed partial class WalCheckpointer : IDisposable
 
     /// <summary>Held while checkpointing; whoever updates or deletes rows takes it first.</summary>
     public SemaphoreSlim Exclusive { get; } = new(1, 1);
+
+    /// <summary>The checkpointing thread's id (Linux), once it has started; 0 before, or elsewhere.</summary>
+    public int ThreadId => Volatile.Read(ref _threadId);
 
     /// <summary>Checkpoints done since the start.</summary>
     public long Checkpoints { get; private set; }
@@ -76,6 +91,7 @@ internal sealed partial class WalCheckpointer : IDisposable
 
     private void Run()
     {
+        StandBack();
         while (!_stopping.Token.WaitHandle.WaitOne(Poll))
         {
             var wal = WalBytes();
@@ -116,6 +132,23 @@ internal sealed partial class WalCheckpointer : IDisposable
         }
     }
 
+    /// <summary>Lowers this thread's priority; on Linux a thread is a task of its own, which setpriority(2) takes by its id.</summary>
+    private void StandBack()
+    {
+        if (!OperatingSystem.IsLinux())
+            return;
+        var id = GetThreadId();
+        Volatile.Write(ref _threadId, id);
+        if (_nice != 0 && SetPriority(PrioProcess, id, _nice) != 0)
+            LogNiceFailed(_nice, Marshal.GetLastPInvokeErrorMessage());
+    }
+
+    [LibraryImport("libc", EntryPoint = "gettid")]
+    private static partial int GetThreadId();
+
+    [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
+    private static partial int SetPriority(int which, int who, int priority);
+
     private void EndSnapshot()
     {
         try
@@ -139,6 +172,9 @@ internal sealed partial class WalCheckpointer : IDisposable
             return 0;
         }
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not lower the checkpointer's priority to nice {Nice}; it runs at the default: {Reason}")]
+    private partial void LogNiceFailed(int nice, string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Checkpointed a WAL of {WalBytes} bytes in {Milliseconds:F1} ms; the writer moved halves in {SwitchMilliseconds:F1} ms: {Moved}")]
     private partial void LogCheckpointed(long walBytes, double milliseconds, double switchMilliseconds, bool moved);

@@ -18,16 +18,17 @@ public sealed class DuckDbOptionsTests
     [Fact]
     public void Each_problem_is_named_with_its_configuration_key()
     {
-        var options = new DuckDbOptions { Path = "", MemoryLimit = "", Threads = -2, MaxQueuedBytes = 10, QueryConnections = 0, BackgroundCheckpointBytes = -1 };
+        var options = new DuckDbOptions { Path = "", MemoryLimit = "", Threads = -2, MaxQueuedBytes = 10, QueryConnections = 0, BackgroundCheckpointBytes = -1, CheckpointNice = 20 };
 
         var errors = options.Validate();
 
-        Assert.Equal(6, errors.Count);
+        Assert.Equal(7, errors.Count);
         Assert.Contains(errors, e => e.StartsWith("DuckDb:Path", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:MemoryLimit", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:Threads", StringComparison.Ordinal) && e.Contains("-2"));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:MaxQueuedBytes", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:QueryConnections", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:BackgroundCheckpointBytes", StringComparison.Ordinal) && e.Contains("-1"));
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:CheckpointNice", StringComparison.Ordinal) && e.Contains("20"));
     }
 }

@@ -46,5 +46,36 @@ public sealed class WalCheckpointerTests
         Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM streams WHERE events = 600"));
     }
 
+    [Theory]
+    [InlineData(19)]
+    [InlineData(0)]
+    public async Task The_checkpointer_thread_runs_at_the_niceness_configured(int nice)
+    {
+        await using var kit = StorageTestKit.Create(options =>
+        {
+            options.BackgroundCheckpointBytes = Threshold;
+            options.CheckpointNice = nice;
+        });
+        await using var sink = kit.Sink();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        // The thread lowers its own priority as it starts, and says who it is just before.
+        int thread;
+        while ((thread = sink.CheckpointerThreadId) == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.NotEqual(0, thread);
+        int? seen;
+        while ((seen = Niceness(thread)) != nice && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.Equal(nice, seen);
+    }
+
+    /// <summary>A thread of this process's niceness: field 19 of /proc/self/task/&lt;id&gt;/stat.</summary>
+    private static int? Niceness(int thread)
+    {
+        var stat = File.ReadAllText($"/proc/self/task/{thread}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        return int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture);
+    }
+
     private static long WalBytes(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
 }
