@@ -17,8 +17,7 @@ internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IS
     private long _stored = -1;
     private long _sent = -1;
     private int _awake;
-    private WebSocketCloseStatus? _closeStatus;
-    private string? _closeReason;
+    private CloseRequest? _close;
 
     public void OnStored(StreamKey key, StreamProgress progress)
     {
@@ -30,11 +29,10 @@ internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IS
     public void OnFailed(StreamKey key, string reason) =>
         Close(WebSocketCloseStatus.InternalServerError, $"storage failed: {reason}");
 
-    /// <summary>Sends any count not yet sent, then a close frame with this status.</summary>
+    /// <summary>Sends any count not yet sent, then a close frame with this status; the first close asked for wins.</summary>
     public void Close(WebSocketCloseStatus status, string reason)
     {
-        Interlocked.CompareExchange(ref _closeReason, reason, null);
-        _closeStatus ??= status;
+        Interlocked.CompareExchange(ref _close, new CloseRequest(status, reason), null);
         Wake();
     }
 
@@ -45,6 +43,9 @@ internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IS
         {
             await _wake.WaitAsync(cancellationToken);
             Volatile.Write(ref _awake, 0);
+            // The close first: whoever closes raised the count before, so a close seen here comes
+            // with its final count, even one raised while the last count was being sent.
+            var close = Volatile.Read(ref _close);
             var stored = Interlocked.Read(ref _stored);
             if (stored > _sent && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
             {
@@ -52,10 +53,10 @@ internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IS
                 await socket.SendAsync(digits.AsMemory(0, written), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
                 _sent = stored;
             }
-            if (_closeStatus is { } status)
+            if (close is not null)
             {
                 if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
-                    await socket.CloseOutputAsync(status, Truncate(_closeReason), cancellationToken);
+                    await socket.CloseOutputAsync(close.Status, Truncate(close.Reason), cancellationToken);
                 return;
             }
         }
@@ -66,6 +67,8 @@ internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IS
         if (Interlocked.Exchange(ref _awake, 1) == 0)
             _wake.Release();
     }
+
+    private sealed record CloseRequest(WebSocketCloseStatus Status, string Reason);
 
     /// <summary>A close reason is limited to 123 bytes of UTF-8.</summary>
     private static string? Truncate(string? reason)
