@@ -1,3 +1,4 @@
+using System.Collections.ObjectModel;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 
@@ -37,7 +38,7 @@ internal sealed partial class LoggedProcess : IDisposable
         IReadOnlyDictionary<string, string>? environment = null)
     {
         var start = new ProcessStartInfo("setsid") { WorkingDirectory = workingDirectory };
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>())
+        foreach (var (name, value) in environment ?? ReadOnlyDictionary<string, string>.Empty)
             start.Environment[name] = value;
         // "$0" is the log file, "$@" the program and its arguments: nothing is quoted into the script.
         foreach (var argument in (IEnumerable<string>)["sh", "-c", "exec \"$@\" </dev/null >>\"$0\" 2>&1", logFile, program, .. arguments])

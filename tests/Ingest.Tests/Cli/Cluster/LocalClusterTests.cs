@@ -31,6 +31,18 @@ public sealed class LocalClusterTests(LocalClusterFixture fixture) : IClassFixtu
     }
 
     [Fact]
+    public void Every_node_process_carries_the_node_environment()
+    {
+        foreach (var node in Cluster.Nodes)
+        {
+            // The variables the process started with, NUL-separated.
+            var environment = File.ReadAllText($"/proc/{node.ProcessId}/environ").Split('\0');
+            foreach (var (name, value) in ClusterNode.NodeEnvironment)
+                Assert.Contains($"{name}={value}", environment);
+        }
+    }
+
+    [Fact]
     public async Task POSTs_through_the_balancer_are_spread_over_the_nodes_and_stored_in_PostgreSQL()
     {
         var streams = new List<string>();
