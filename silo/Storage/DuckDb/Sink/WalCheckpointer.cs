@@ -38,12 +38,12 @@ internal sealed partial class WalCheckpointer : IDisposable
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(100);
 
-    // setpriority(2)'s which: a process, or on Linux one thread by its id.
-    private const int PrioProcess = 0;
-
     // How long a checkpoint waits for the writer's first commit into the other half; a writer with
     // nothing to commit has nothing to hold up either.
     private static readonly TimeSpan SwitchWait = TimeSpan.FromMilliseconds(250);
+
+    // setpriority(2)'s which: a process, or on Linux one thread by its id.
+    private const int PrioProcess = 0;
 
     private readonly DuckDbConnection _connection;
     private readonly DuckDbConnection _snapshot;
@@ -51,11 +51,11 @@ internal sealed partial class WalCheckpointer : IDisposable
     private readonly string _walPath;
     private readonly long _thresholdBytes;
     private readonly int _nice;
-    private int _threadId;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
+    private int _threadId;
 
     public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, int nice, ILogger logger, TimeProvider time)
     {

@@ -63,14 +63,14 @@ public sealed class WalCheckpointerTests
         while ((thread = sink.CheckpointerThreadId) == 0 && DateTime.UtcNow < deadline)
             await Task.Delay(20);
         Assert.NotEqual(0, thread);
-        int? seen;
+        int seen;
         while ((seen = Niceness(thread)) != nice && DateTime.UtcNow < deadline)
             await Task.Delay(20);
         Assert.Equal(nice, seen);
     }
 
     /// <summary>A thread of this process's niceness: field 19 of /proc/self/task/&lt;id&gt;/stat.</summary>
-    private static int? Niceness(int thread)
+    private static int Niceness(int thread)
     {
         var stat = File.ReadAllText($"/proc/self/task/{thread}/stat");
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
