@@ -33,7 +33,8 @@ public static class GatewayHostingExtensions
 
     public static WebApplication MapGateway(this WebApplication app)
     {
-        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
+        // For context.WebSockets.IsWebSocketRequest; the handshake and the frames are ServerWebSocket's.
+        app.UseWebSockets();
         app.MapIngest();
         app.MapQuery();
         app.MapBench();

@@ -18,6 +18,10 @@ public sealed class GatewayOptions
     /// <summary>How long a closing WebSocket waits for the client's close frame.</summary>
     public TimeSpan CloseTimeout { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How often a WebSocket is sent a pong as keep-alive, so that idle streams stay open through proxies.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "1.00:00:00")]
+    public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>
     /// Serves <c>/v1/blackhole</c>, which reads POST bodies and WebSocket messages as <c>/</c> does
     /// and drops them: the network baseline of <c>ingest bench node</c>.

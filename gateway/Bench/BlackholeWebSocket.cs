@@ -1,31 +1,33 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using Ingest.Contracts;
 using Ingest.Gateway.Ingest;
+using Ingest.Gateway.WebSockets;
 using Microsoft.Extensions.Options;
 
 namespace Ingest.Gateway.Bench;
 
 /// <summary>
-/// <c>GET /v1/blackhole</c> as a WebSocket: every message is counted and dropped, and the count
-/// goes back through the real endpoint's <see cref="WebSocketAcks"/>, raised when the socket goes
-/// quiet or every <see cref="AckEvents"/> events, much as the real endpoint hands the grain a
-/// batch. An empty binary message hangs up, as on <c>/</c>.
+/// <c>GET /v1/blackhole</c> as a WebSocket: every message is read as on <c>/</c> (the same
+/// <see cref="ServerWebSocket"/>), counted and dropped, and the count goes back through the real
+/// endpoint's <see cref="WebSocketAcks"/>, raised when the socket goes quiet or every
+/// <see cref="AckEvents"/> events, much as the real endpoint hands the grain a batch. An empty
+/// binary message hangs up, as on <c>/</c>.
 /// </summary>
-internal sealed class BlackholeWebSocket(IOptions<GatewayOptions> options)
+internal sealed class BlackholeWebSocket(IOptions<GatewayOptions> options, TimeProvider time)
 {
     private const int AckEvents = 4096;
 
     public async Task HandleAsync(HttpContext context)
     {
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var socket = await ServerWebSocket.AcceptAsync(context, options.Value.MaxEventBytes, options.Value.KeepAliveInterval, time);
         var key = StreamKey.New();
         var acks = new WebSocketAcks(socket, new StreamRequest(key, Named: false, FirstSeq: null, StorageSinks.None));
         using var sending = new CancellationTokenSource();
         var sender = acks.RunAsync(sending.Token);
 
-        var (events, hungUp) = await ReceiveAsync(socket, acks, key, context.RequestAborted);
-        if (events < 0)
+        var counter = new Counter();
+        var last = await ReceiveAsync(socket, counter, acks, key, context.RequestAborted);
+        if (last.Stop == ClientFrameStop.Ended)
         {
             // The client went away: no one to acknowledge.
             socket.Abort();
@@ -33,70 +35,66 @@ internal sealed class BlackholeWebSocket(IOptions<GatewayOptions> options)
         }
         else
         {
-            acks.OnStored(key, Stored(events));
-            acks.Close(WebSocketCloseStatus.NormalClosure, $"stored {events}");
+            acks.OnStored(key, Stored(counter.Events));
+            acks.Close(last.Status ?? WebSocketCloseStatus.NormalClosure, $"stored {counter.Events}");
             sending.CancelAfter(options.Value.CloseTimeout);
         }
         try
         {
             await sender;
-            var scratch = new byte[1024];
-            while (hungUp && socket.State == WebSocketState.CloseSent)
-            {
-                var result = await socket.ReceiveAsync(scratch, sending.Token);
-                if (result.MessageType == WebSocketMessageType.Close)
-                    break;
-            }
+            if (last.Stop != ClientFrameStop.Closed)
+                await socket.WaitForCloseAsync(sending.Token);
         }
-        catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or InvalidOperationException)
         {
             socket.Abort();
         }
     }
 
-    /// <returns>The events received, or -1 if the client went away without closing; whether it hung up.</returns>
-    private static async Task<(long Events, bool HungUp)> ReceiveAsync(WebSocket socket, WebSocketAcks acks, StreamKey key, CancellationToken aborted)
+    private static async Task<ClientFrameResult> ReceiveAsync(ServerWebSocket socket, Counter counter, WebSocketAcks acks, StreamKey key, CancellationToken aborted)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(16 * 1024);
-        long events = 0;
         long acked = 0;
-        var length = 0L;
         try
         {
             while (true)
             {
-                var receive = socket.ReceiveAsync(buffer.AsMemory(), aborted);
-                if (!receive.IsCompleted && events > acked)
+                var read = await socket.ReceiveAsync(counter, aborted);
+                if (read.Stop is ClientFrameStop.Quiet or ClientFrameStop.Paused && !counter.HungUp)
                 {
-                    acks.OnStored(key, Stored(events));
-                    acked = events;
-                }
-                var result = await receive;
-                if (result.MessageType == WebSocketMessageType.Close)
-                    return (events, false);
-                length += result.Count;
-                if (!result.EndOfMessage)
+                    if (counter.Events > acked)
+                    {
+                        acks.OnStored(key, Stored(counter.Events));
+                        acked = counter.Events;
+                    }
                     continue;
-                if (result.MessageType == WebSocketMessageType.Binary && length == 0)
-                    return (events, true);
-                length = 0;
-                events++;
-                if (events - acked >= AckEvents)
-                {
-                    acks.OnStored(key, Stored(events));
-                    acked = events;
                 }
+                return read;
             }
         }
-        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or IOException)
+        catch (Exception exception) when (exception is OperationCanceledException or IOException)
         {
-            return (-1, false);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            return ClientFrameResult.Ended;
         }
     }
 
     private static StreamProgress Stored(long events) => new(events, 0, 0, 0);
+
+    /// <summary>Counts messages; pauses every <see cref="AckEvents"/> so that a count goes out.</summary>
+    private sealed class Counter : IClientMessages
+    {
+        public long Events { get; private set; }
+
+        public bool HungUp { get; private set; }
+
+        public bool OnMessage(ReadOnlySpan<byte> payload, bool binary, bool oversize)
+        {
+            if (binary && payload.IsEmpty && !oversize)
+            {
+                HungUp = true;
+                return false;
+            }
+            Events++;
+            return Events % AckEvents != 0;
+        }
+    }
 }

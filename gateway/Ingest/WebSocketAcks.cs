@@ -2,16 +2,17 @@ using System.Globalization;
 using System.Net.WebSockets;
 using System.Text;
 using Ingest.Contracts;
+using Ingest.Gateway.WebSockets;
 
 namespace Ingest.Gateway.Ingest;
 
 /// <summary>
 /// Sends a WebSocket stream's durable count each time it advances, and finally the close
-/// frame. It is the socket's only sender, since a WebSocket allows one send at a time; a
+/// frame. It is the only sender of counts, so they go out in order; a
 /// slow reader only ever gets the newest count.
 /// </summary>
 /// <remarks>A named stream hears its position, which counts rejected events too, so a resuming client knows where to send from.</remarks>
-internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IStreamObserver
+internal sealed class WebSocketAcks(IWebSocketOutput socket, StreamRequest stream) : IStreamObserver
 {
     private readonly SemaphoreSlim _wake = new(0);
     private long _stored = -1;
@@ -47,15 +48,15 @@ internal sealed class WebSocketAcks(WebSocket socket, StreamRequest stream) : IS
             // with its final count, even one raised while the last count was being sent.
             var close = Volatile.Read(ref _close);
             var stored = Interlocked.Read(ref _stored);
-            if (stored > _sent && socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+            if (stored > _sent && socket.CanSend)
             {
                 stored.TryFormat(digits, out var written, default, CultureInfo.InvariantCulture);
-                await socket.SendAsync(digits.AsMemory(0, written), WebSocketMessageType.Text, endOfMessage: true, cancellationToken);
+                await socket.SendTextAsync(digits.AsMemory(0, written), cancellationToken);
                 _sent = stored;
             }
             if (close is not null)
             {
-                if (socket.State is WebSocketState.Open or WebSocketState.CloseReceived)
+                if (socket.CanSend)
                     await socket.CloseOutputAsync(close.Status, Truncate(close.Reason), cancellationToken);
                 return;
             }

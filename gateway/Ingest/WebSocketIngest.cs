@@ -1,7 +1,7 @@
-using System.Buffers;
 using System.Net.WebSockets;
 using Ingest.Contracts;
 using Ingest.Gateway.Framing;
+using Ingest.Gateway.WebSockets;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -22,15 +22,15 @@ internal sealed partial class WebSocketIngest(
     IHostApplicationLifetime lifetime,
     ILogger<WebSocketIngest> logger)
 {
-    private const int BatchEvents = 4096;
-    private const int BatchBytes = 1024 * 1024;
-
     private enum Ending
     {
         HungUp,
         ClientClosed,
         Aborted,
         Failed,
+
+        /// <summary>The client broke the WebSocket protocol.</summary>
+        Broken,
     }
 
     public async Task HandleAsync(HttpContext context)
@@ -65,7 +65,7 @@ internal sealed partial class WebSocketIngest(
             return;
         }
 
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        using var socket = await ServerWebSocket.AcceptAsync(context, options.Value.MaxEventBytes, options.Value.KeepAliveInterval, time);
         LogOpened(key, opening.RemoteAddress);
         var acks = new WebSocketAcks(socket, stream);
         // A named stream's client learns first where the stream stands, and resumes from there.
@@ -77,10 +77,18 @@ internal sealed partial class WebSocketIngest(
         using var stopping = lifetime.ApplicationStopping.Register(() => _ = ShutDownAsync(grain, acks));
 
         var rejections = new RejectionLog(options.Value.RejectionsListed);
+        var messages = new WebSocketMessages(key, new EventBatchBuilder(firstSeq), rejections, options.Value.MaxEventBytes, time, logger);
         Ending ending;
         try
         {
-            ending = await ReceiveAsync(socket, grain, key, new EventBatchBuilder(firstSeq), rejections, context.RequestAborted);
+            var last = await ReceiveAsync(socket, grain, messages, context.RequestAborted);
+            ending = last.Stop switch
+            {
+                ClientFrameStop.Closed => Ending.ClientClosed,
+                ClientFrameStop.Failed => Ending.Broken,
+                ClientFrameStop.Ended => Ending.Aborted,
+                _ => Ending.HungUp,
+            };
             var closedAt = time.GetUtcNow();
             var progress = await WhileBehindAsync(() => grain.CloseAsync(closedAt), () => grain.CloseAsync(closedAt), context.RequestAborted);
             LogClosed(key, ending, progress.Stored, progress.Rejected);
@@ -89,14 +97,22 @@ internal sealed partial class WebSocketIngest(
             if (ending == Ending.Aborted)
                 return;
             acks.OnStored(key, progress);
-            acks.Close(WebSocketCloseStatus.NormalClosure, CloseReason(progress, rejections));
+            if (ending == Ending.Broken)
+            {
+                LogBroken(key, last.Reason);
+                acks.Close(last.Status!.Value, $"{last.Reason}; {CloseReason(progress, rejections)}");
+            }
+            else
+            {
+                acks.Close(WebSocketCloseStatus.NormalClosure, CloseReason(progress, rejections));
+            }
         }
         catch (StreamSequenceException gap)
         {
             ending = Ending.Failed;
             acks.Close(WebSocketCloseStatus.PolicyViolation, stream.Gap(gap.Position, gap.FirstSeq));
         }
-        catch (Exception exception) when (exception is not (OperationCanceledException or WebSocketException))
+        catch (Exception exception) when (exception is not OperationCanceledException)
         {
             // Storage failed: the counts already sent are all the client may rely on.
             LogStorageFailed(key, exception);
@@ -107,98 +123,57 @@ internal sealed partial class WebSocketIngest(
         try
         {
             await sender;
-            if (ending is Ending.HungUp or Ending.Failed)
-                await AwaitClientCloseAsync(socket, sending.Token);
+            if (ending is Ending.HungUp or Ending.Failed or Ending.Broken)
+                await socket.WaitForCloseAsync(sending.Token);
         }
-        catch (Exception exception) when (exception is OperationCanceledException or WebSocketException)
+        catch (Exception exception) when (exception is OperationCanceledException or IOException or InvalidOperationException)
         {
             socket.Abort();
         }
     }
 
-    private async Task<Ending> ReceiveAsync(WebSocket socket, IStreamGrain grain, StreamKey key, EventBatchBuilder builder, RejectionLog rejections, CancellationToken aborted)
+    /// <summary>Reads the stream's events until the client hangs up, closes, breaks the protocol or goes away; returns which.</summary>
+    private async Task<ClientFrameResult> ReceiveAsync(ServerWebSocket socket, IStreamGrain grain, WebSocketMessages messages, CancellationToken aborted)
     {
-        var maxEventBytes = options.Value.MaxEventBytes;
-        // Small to start with, since an idle stream holds it; it grows for a larger message.
-        var buffer = ArrayPool<byte>.Shared.Rent(4 * 1024);
         var appending = Task.CompletedTask;
-        var length = 0;
-        var oversize = false;
-        long events = 0;
-        // When the batch's first message arrived: its events' received_at.
-        var batchStarted = default(DateTimeOffset);
         try
         {
             while (true)
             {
-                var receive = socket.ReceiveAsync(buffer.AsMemory(length), aborted);
-                // Batch whatever already arrived; hand it to the grain when the socket goes quiet and
-                // the last batch has been taken. A client writing a message or two at a time would
-                // otherwise cost a grain call per write; this way batches grow while the grain is busy.
-                if (!receive.IsCompleted && !builder.IsEmpty && appending.IsCompleted)
+                var read = await socket.ReceiveAsync(messages, aborted);
+                if (read.Stop == ClientFrameStop.Quiet)
                 {
-                    await appending;
-                    appending = AppendAsync(grain, builder.Build(batchStarted), aborted);
-                }
-                var result = await receive;
-                if (result.MessageType == WebSocketMessageType.Close)
-                    return Ending.ClientClosed;
-                if (!oversize)
-                    length += result.Count;
-                if (!result.EndOfMessage)
-                {
-                    if (length == buffer.Length)
+                    // Hand the grain what arrived when the socket goes quiet and the last batch has been
+                    // taken. A client writing a message or two at a time would otherwise cost a grain
+                    // call per write; this way batches grow while the grain is busy.
+                    if (!messages.IsEmpty && appending.IsCompleted)
                     {
-                        if (length > maxEventBytes)
-                        {
-                            oversize = true;
-                            length = 0;
-                        }
-                        else
-                        {
-                            buffer = Grow(buffer, length);
-                        }
+                        await appending;
+                        appending = AppendAsync(grain, messages.Build(), aborted);
                     }
-                    continue;
                 }
-
-                if (result.MessageType == WebSocketMessageType.Binary && length == 0 && !oversize)
-                    return Ending.HungUp;
-                events++;
-                if (builder.IsEmpty)
-                    batchStarted = time.GetUtcNow();
-                var message = buffer.AsSpan(0, length);
-                var error = oversize ? JsonEventFramer.TooLarge(maxEventBytes) : JsonEventFramer.Validate(message, maxEventBytes);
-                if (error is null)
+                else if (read.Stop == ClientFrameStop.Paused && !messages.HungUp)
                 {
-                    builder.Add(message.Trim(" \t\r\n"u8));
+                    // A full batch.
+                    await appending;
+                    appending = AppendAsync(grain, messages.Build(), aborted);
                 }
                 else
                 {
-                    builder.Reject();
-                    rejections.Add(new EventRejection(events, 0, error));
-                    LogRejected(key, events, error);
-                }
-                length = 0;
-                oversize = false;
-                if (builder.Count >= BatchEvents || builder.Bytes >= BatchBytes)
-                {
-                    await appending;
-                    appending = AppendAsync(grain, builder.Build(batchStarted), aborted);
+                    return read;
                 }
             }
         }
-        catch (Exception exception) when (exception is WebSocketException or OperationCanceledException or IOException && !appending.IsFaulted)
+        catch (Exception exception) when (exception is OperationCanceledException or IOException && !appending.IsFaulted)
         {
             // The client went away. (A faulted append is storage failing, and goes to the caller.)
-            return Ending.Aborted;
+            return ClientFrameResult.Ended;
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
             await appending;
-            if (!builder.IsEmpty)
-                await AppendAsync(grain, builder.Build(batchStarted), aborted);
+            if (!messages.IsEmpty)
+                await AppendAsync(grain, messages.Build(), aborted);
         }
     }
 
@@ -241,14 +216,6 @@ internal sealed partial class WebSocketIngest(
         }
     }
 
-    private static byte[] Grow(byte[] buffer, int length)
-    {
-        var bigger = ArrayPool<byte>.Shared.Rent(buffer.Length * 2);
-        buffer.AsSpan(0, length).CopyTo(bigger);
-        ArrayPool<byte>.Shared.Return(buffer);
-        return bigger;
-    }
-
     /// <summary>At shutdown: make everything received durable, acknowledge it, and say goodbye.</summary>
     private async Task ShutDownAsync(IStreamGrain grain, WebSocketAcks acks)
     {
@@ -263,18 +230,6 @@ internal sealed partial class WebSocketIngest(
         finally
         {
             acks.Close(WebSocketCloseStatus.EndpointUnavailable, "server shutting down");
-        }
-    }
-
-    /// <summary>After our close frame, reads (and drops) until the client's close frame arrives.</summary>
-    private static async Task AwaitClientCloseAsync(WebSocket socket, CancellationToken cancellationToken)
-    {
-        var scratch = new byte[1024];
-        while (socket.State == WebSocketState.CloseSent)
-        {
-            var result = await socket.ReceiveAsync(scratch, cancellationToken);
-            if (result.MessageType == WebSocketMessageType.Close)
-                return;
         }
     }
 
@@ -301,6 +256,6 @@ internal sealed partial class WebSocketIngest(
     [LoggerMessage(Level = LogLevel.Debug, Message = "WebSocket stream {Key} ended ({Ending}): {Stored} stored, {Rejected} rejected")]
     private partial void LogClosed(StreamKey key, Ending ending, long stored, long rejected);
 
-    [LoggerMessage(Level = LogLevel.Debug, Message = "WebSocket stream {Key} rejected event {Event}: {Reason}")]
-    private partial void LogRejected(StreamKey key, long @event, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "WebSocket stream {Key} broke the protocol: {Reason}")]
+    private partial void LogBroken(StreamKey key, string? reason);
 }

@@ -2,6 +2,7 @@ using System.Net.WebSockets;
 using System.Text;
 using Ingest.Contracts;
 using Ingest.Gateway.Ingest;
+using Ingest.Gateway.WebSockets;
 
 namespace Ingest.Tests.Gateway.Ingest;
 
@@ -48,10 +49,8 @@ public sealed class WebSocketAcksTests
     private static StreamProgress Stored(long events) => new(events, 0, 0, 0);
 
     /// <summary>Records text messages and the close; each send waits for <see cref="ReleaseSends"/>.</summary>
-    private sealed class RecordingSocket : WebSocket
+    private sealed class RecordingSocket : IWebSocketOutput
     {
-        private WebSocketState _state = WebSocketState.Open;
-
         public TaskCompletionSource SendStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         public TaskCompletionSource ReleaseSends { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -60,38 +59,19 @@ public sealed class WebSocketAcksTests
 
         public (WebSocketCloseStatus, string?)? Closed { get; private set; }
 
-        public override WebSocketCloseStatus? CloseStatus => Closed?.Item1;
+        public bool CanSend => Closed is null;
 
-        public override string? CloseStatusDescription => Closed?.Item2;
-
-        public override WebSocketState State => _state;
-
-        public override string? SubProtocol => null;
-
-        public override async Task SendAsync(ArraySegment<byte> buffer, WebSocketMessageType messageType, bool endOfMessage, CancellationToken cancellationToken)
+        public async ValueTask SendTextAsync(ReadOnlyMemory<byte> message, CancellationToken cancellationToken)
         {
             SendStarted.TrySetResult();
             await ReleaseSends.Task;
-            Sent.Add(Encoding.UTF8.GetString(buffer));
+            Sent.Add(Encoding.UTF8.GetString(message.Span));
         }
 
-        public override Task CloseOutputAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken)
+        public ValueTask CloseOutputAsync(WebSocketCloseStatus status, string? reason, CancellationToken cancellationToken)
         {
-            Closed = (closeStatus, statusDescription);
-            _state = WebSocketState.CloseSent;
-            return Task.CompletedTask;
-        }
-
-        public override Task CloseAsync(WebSocketCloseStatus closeStatus, string? statusDescription, CancellationToken cancellationToken) =>
-            CloseOutputAsync(closeStatus, statusDescription, cancellationToken);
-
-        public override Task<WebSocketReceiveResult> ReceiveAsync(ArraySegment<byte> buffer, CancellationToken cancellationToken) =>
-            throw new NotSupportedException("The acknowledgements only send.");
-
-        public override void Abort() => _state = WebSocketState.Aborted;
-
-        public override void Dispose()
-        {
+            Closed = (status, reason);
+            return ValueTask.CompletedTask;
         }
     }
 }

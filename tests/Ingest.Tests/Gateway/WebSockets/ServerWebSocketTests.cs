@@ -1,0 +1,89 @@
+using System.Buffers.Binary;
+using System.Net.WebSockets;
+using System.Text;
+using Ingest.Tests.Infrastructure;
+using static Ingest.Tests.Gateway.WebSockets.ClientFrames;
+
+namespace Ingest.Tests.Gateway.WebSockets;
+
+/// <summary>The WebSocket protocol as clients meet it on <c>/</c>: a real node, real sockets.</summary>
+public sealed class ServerWebSocketTests
+{
+    [Fact]
+    public async Task A_client_that_breaks_the_protocol_gets_its_count_and_a_1002_close_and_its_earlier_events_are_stored()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var client = await RawWebSocket.ConnectAsync(node.WebSocketAddress);
+
+        await client.SendAsync([
+            .. Frame(Text, "{\"n\":1}"u8.ToArray()),
+            .. Frame(Binary, "{\"n\":2}"u8.ToArray()),
+            .. Frame(Text, "{\"n\":3}"u8.ToArray(), masked: false),
+        ]);
+        var frames = await ReadUntilCloseAsync(client);
+
+        var close = frames[^1];
+        Assert.Equal(Close, close.Opcode);
+        Assert.Equal((ushort)WebSocketCloseStatus.ProtocolError, BinaryPrimitives.ReadUInt16BigEndian(close.Payload));
+        Assert.Contains("masked", Encoding.UTF8.GetString(close.Payload.AsSpan(2)));
+        Assert.Contains("stored 2", Encoding.UTF8.GetString(close.Payload.AsSpan(2)));
+        Assert.Equal("2", Encoding.UTF8.GetString(frames.Last(f => f.Opcode == Text).Payload));
+        Assert.Equal(["{\"n\":1}", "{\"n\":2}"], await node.Http.PayloadsAsync());
+    }
+
+    [Fact]
+    public async Task A_ping_is_answered_with_its_payload_between_the_frames_of_a_message()
+    {
+        await using var node = await TestNode.StartAsync();
+        await using var client = await RawWebSocket.ConnectAsync(node.WebSocketAddress);
+
+        await client.SendAsync([
+            .. Frame(Text, "{\"half\":"u8.ToArray(), final: false),
+            .. Frame(Ping, "are you there"u8.ToArray()),
+        ]);
+        var pong = await client.ReadFrameAsync(TimeSpan.FromSeconds(10));
+        await client.SendAsync([.. Frame(Continuation, "1}"u8.ToArray()), .. Frame(Binary, [])]);
+        var frames = await ReadUntilCloseAsync(client);
+
+        Assert.Equal((Pong, "are you there"), (pong!.Value.Opcode, Encoding.UTF8.GetString(pong.Value.Payload)));
+        Assert.Equal((ushort)WebSocketCloseStatus.NormalClosure, BinaryPrimitives.ReadUInt16BigEndian(frames[^1].Payload));
+        Assert.Equal(["{\"half\":1}"], await node.Http.PayloadsAsync());
+    }
+
+    [Fact]
+    public async Task An_idle_stream_is_sent_keep_alive_pongs_and_a_client_that_pings_stays_connected()
+    {
+        await using var node = await TestNode.StartAsync(new Dictionary<string, string?> { ["Gateway:KeepAliveInterval"] = "00:00:00.100" });
+        await using var raw = await RawWebSocket.ConnectAsync(node.WebSocketAddress);
+        using var pinging = new ClientWebSocket();
+        // The client pings every 100 ms and gives up on the connection if a pong is 1 s late.
+        pinging.Options.KeepAliveInterval = TimeSpan.FromMilliseconds(100);
+        pinging.Options.KeepAliveTimeout = TimeSpan.FromSeconds(1);
+        await pinging.ConnectAsync(node.WebSocketAddress, CancellationToken.None);
+        var buffer = new byte[64];
+        var receiving = pinging.ReceiveAsync(buffer, CancellationToken.None);
+
+        var keepAlive = await raw.ReadFrameAsync(TimeSpan.FromSeconds(10));
+        await Task.Delay(2000);
+
+        Assert.Equal(Pong, keepAlive!.Value.Opcode);
+        Assert.False(receiving.IsCompleted, $"the pinging client's connection ended: {pinging.State} {receiving.Exception?.GetBaseException().Message}");
+        Assert.Equal(WebSocketState.Open, pinging.State);
+        await pinging.SendAsync("{\"alive\":true}"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
+        var count = await receiving.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal("1", Encoding.UTF8.GetString(buffer, 0, count.Count));
+    }
+
+    private static async Task<List<(int Opcode, byte[] Payload)>> ReadUntilCloseAsync(RawWebSocket client)
+    {
+        var frames = new List<(int, byte[])>();
+        while (await client.ReadFrameAsync(TimeSpan.FromSeconds(10)) is { } frame)
+        {
+            frames.Add(frame);
+            if (frame.Opcode == Close)
+                break;
+        }
+        Assert.NotEmpty(frames);
+        return frames;
+    }
+}
