@@ -1,3 +1,4 @@
+using Ingest.Gateway.Ingest;
 using Microsoft.Extensions.Options;
 
 namespace Ingest.Gateway.Bench;
@@ -17,7 +18,7 @@ internal static class BenchEndpoints
         if (!endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.Blackhole)
             return endpoints;
         endpoints.MapPost(BlackholePath, BlackholePost.HandleAsync);
-        endpoints.MapGet(BlackholePath, (HttpContext context, BlackholeWebSocket webSockets) =>
+        endpoints.MapMethods(BlackholePath, IngestEndpoints.WebSocketMethods, (HttpContext context, BlackholeWebSocket webSockets) =>
             context.WebSockets.IsWebSocketRequest
                 ? webSockets.HandleAsync(context)
                 : Results.Text("Open a WebSocket here or POST newline-delimited JSON: both are counted and dropped.\n",

@@ -4,10 +4,13 @@ namespace Ingest.Gateway.Ingest;
 
 internal static class IngestEndpoints
 {
+    /// <summary>A WebSocket opens with a GET over HTTP/1.1 and with a CONNECT over HTTP/2 (RFC 8441).</summary>
+    public static readonly string[] WebSocketMethods = [HttpMethods.Get, HttpMethods.Connect];
+
     /// <summary>Both transports share the path <c>/</c>, as in anacrolix/telemetry.</summary>
     public static IEndpointRouteBuilder MapIngest(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet("/", (HttpContext context, WebSocketIngest webSockets) =>
+        endpoints.MapMethods("/", WebSocketMethods, (HttpContext context, WebSocketIngest webSockets) =>
             context.WebSockets.IsWebSocketRequest
                 ? webSockets.HandleAsync(context)
                 : Results.Text(

@@ -31,15 +31,17 @@ internal sealed class ServerWebSocket : IWebSocketOutput, IDisposable
     private readonly ClientFrameReader _frames;
     private readonly SemaphoreSlim _sending = new(1, 1);
     private readonly ITimer _keepAlive;
+    private readonly bool _ownsInput;
     private ReadResult _result;
     private ReadOnlySequence<byte> _unread;
     private bool _holding;
     private int _state = (int)WebSocketState.Open;
 
-    private ServerWebSocket(HttpContext context, PipeReader input, Stream output, int maxMessageBytes, TimeSpan keepAlive, TimeProvider time)
+    private ServerWebSocket(HttpContext context, PipeReader input, bool ownsInput, Stream output, int maxMessageBytes, TimeSpan keepAlive, TimeProvider time)
     {
         _context = context;
         _input = input;
+        _ownsInput = ownsInput;
         _output = output;
         _frames = new ClientFrameReader(maxMessageBytes);
         _keepAlive = time.CreateTimer(static state => ((ServerWebSocket)state!).KeepAlive(), this, keepAlive, keepAlive);
@@ -60,14 +62,16 @@ internal sealed class ServerWebSocket : IWebSocketOutput, IDisposable
             context.Response.Headers.SecWebSocketAccept = AcceptKey(context.Request.Headers.SecWebSocketKey.ToString());
             var stream = await upgrade.UpgradeAsync();
             // The upgraded stream reads this same pipe (Kestrel's Http1UpgradeMessageBody), through a copy.
-            var input = context.Features.Get<IConnectionTransportFeature>()?.Transport.Input ?? PipeReader.Create(stream);
-            return new ServerWebSocket(context, input, stream, maxMessageBytes, keepAlive, time);
+            var transport = context.Features.Get<IConnectionTransportFeature>()?.Transport.Input;
+            return transport is null
+                ? new ServerWebSocket(context, PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), true, stream, maxMessageBytes, keepAlive, time)
+                : new ServerWebSocket(context, transport, false, stream, maxMessageBytes, keepAlive, time);
         }
         if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
             // A WebSocket over HTTP/2 (RFC 8441): the stream is this request's, not the connection's.
             var stream = await connect.AcceptAsync();
-            return new ServerWebSocket(context, PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), stream, maxMessageBytes, keepAlive, time);
+            return new ServerWebSocket(context, PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), true, stream, maxMessageBytes, keepAlive, time);
         }
         throw new InvalidOperationException("The request is not a WebSocket request.");
     }
@@ -157,6 +161,9 @@ internal sealed class ServerWebSocket : IWebSocketOutput, IDisposable
         _keepAlive.Dispose();
         if (_holding)
             Release(_unread.Start);
+        // Kestrel's transport pipe is the connection's, and Kestrel completes it.
+        if (_ownsInput)
+            _input.Complete();
         _frames.Dispose();
     }
 

@@ -1,7 +1,10 @@
 using System.Buffers.Binary;
+using System.Net;
 using System.Net.WebSockets;
 using System.Text;
 using Ingest.Tests.Infrastructure;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
 using static Ingest.Tests.Gateway.WebSockets.ClientFrames;
 
 namespace Ingest.Tests.Gateway.WebSockets;
@@ -72,6 +75,34 @@ public sealed class ServerWebSocketTests
         await pinging.SendAsync("{\"alive\":true}"u8.ToArray(), WebSocketMessageType.Text, true, CancellationToken.None);
         var count = await receiving.WaitAsync(TimeSpan.FromSeconds(10));
         Assert.Equal("1", Encoding.UTF8.GetString(buffer, 0, count.Count));
+    }
+
+    [Fact]
+    public async Task A_WebSocket_over_HTTP_2_carries_events_and_counts_as_one_over_HTTP_1_1_does()
+    {
+        await using var node = await TestNode.StartAsync(services: services => services.Configure<KestrelServerOptions>(
+            kestrel => kestrel.ConfigureEndpointDefaults(endpoint => endpoint.Protocols = HttpProtocols.Http2)));
+        node.Http.DefaultRequestVersion = HttpVersion.Version20;
+        node.Http.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        using var socket = new ClientWebSocket();
+        socket.Options.HttpVersion = HttpVersion.Version20;
+        socket.Options.HttpVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        // Exactly HTTP/2 (cleartext, prior knowledge): the connection fails rather than fall back to HTTP/1.1.
+        using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
+        await socket.ConnectAsync(node.WebSocketAddress, invoker, CancellationToken.None);
+
+        for (var i = 1; i <= 3; i++)
+            await socket.SendAsync(Encoding.UTF8.GetBytes($"{{\"h2\":{i}}}"), WebSocketMessageType.Text, true, CancellationToken.None);
+        await socket.SendAsync(Array.Empty<byte>(), WebSocketMessageType.Binary, true, CancellationToken.None);
+        var counts = new List<string>();
+        var buffer = new byte[64];
+        WebSocketReceiveResult received;
+        while ((received = await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
+            counts.Add(Encoding.UTF8.GetString(buffer, 0, received.Count));
+
+        Assert.Equal("3", counts[^1]);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.Equal(["{\"h2\":1}", "{\"h2\":2}", "{\"h2\":3}"], await node.Http.PayloadsAsync());
     }
 
     private static async Task<List<(int Opcode, byte[] Payload)>> ReadUntilCloseAsync(RawWebSocket client)
