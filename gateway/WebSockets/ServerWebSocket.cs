@@ -26,6 +26,7 @@ internal sealed class ServerWebSocket : IWebSocketOutput, IDisposable
     private const int MaxFrameHeader = 10;
 
     private readonly HttpContext _context;
+    private readonly CancellationToken _aborted;
     private readonly PipeReader _input;
     private readonly Stream _output;
     private readonly ClientFrameReader _frames;
@@ -40,6 +41,8 @@ internal sealed class ServerWebSocket : IWebSocketOutput, IDisposable
     private ServerWebSocket(HttpContext context, PipeReader input, bool ownsInput, Stream output, int maxMessageBytes, TimeSpan keepAlive, TimeProvider time)
     {
         _context = context;
+        // Kept for the keep-alive timer, which may fire after the request's features are gone.
+        _aborted = context.RequestAborted;
         _input = input;
         _ownsInput = ownsInput;
         _output = output;
@@ -208,7 +211,7 @@ internal sealed class ServerWebSocket : IWebSocketOutput, IDisposable
     {
         try
         {
-            await SendFrameAsync(ClientFrameReader.Opcode.Pong, ReadOnlyMemory<byte>.Empty, _context.RequestAborted);
+            await SendFrameAsync(ClientFrameReader.Opcode.Pong, ReadOnlyMemory<byte>.Empty, _aborted);
         }
         catch (Exception exception) when (exception is IOException or OperationCanceledException or ObjectDisposedException or InvalidOperationException)
         {
