@@ -99,7 +99,8 @@ internal sealed class ClientFrameReader(int maxMessageBytes) : IDisposable
                 }
             }
 
-            if (opcode == Opcode.Continuation != _inMessage)
+            var continuation = opcode == Opcode.Continuation;
+            if (continuation != _inMessage)
             {
                 return ClientFrameResult.Fail(WebSocketCloseStatus.ProtocolError, _inMessage
                     ? "a new message began before the last one's final frame"
