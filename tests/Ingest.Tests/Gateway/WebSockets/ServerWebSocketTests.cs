@@ -1,8 +1,12 @@
 using System.Buffers.Binary;
 using System.Net;
+using System.Net.Security;
 using System.Net.WebSockets;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using Ingest.Tests.Infrastructure;
+using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using static Ingest.Tests.Gateway.WebSockets.ClientFrames;
@@ -91,18 +95,59 @@ public sealed class ServerWebSocketTests
         using var invoker = new HttpMessageInvoker(new SocketsHttpHandler());
         await socket.ConnectAsync(node.WebSocketAddress, invoker, CancellationToken.None);
 
+        var counts = await SendAndHangUpAsync(socket, "h2");
+
+        Assert.Equal("3", counts[^1]);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.Equal(["{\"h2\":1}", "{\"h2\":2}", "{\"h2\":3}"], await node.Http.PayloadsAsync());
+    }
+
+    [Fact]
+    public async Task A_WebSocket_over_TLS_is_read_decrypted()
+    {
+        using var certificate = SelfSignedCertificate();
+        await using var node = await TestNode.StartAsync(services: services => services.Configure<KestrelServerOptions>(
+            kestrel => kestrel.Listen(IPAddress.Loopback, 0, listen => listen.UseHttps(certificate))));
+        // Trust exactly the node's certificate.
+        bool Trusted(object sender, X509Certificate? presented, X509Chain? chain, SslPolicyErrors errors) =>
+            presented?.GetCertHashString() == certificate.GetCertHashString();
+        using var trusting = new HttpClient(new SocketsHttpHandler { SslOptions = { RemoteCertificateValidationCallback = Trusted } })
+        {
+            BaseAddress = node.Address,
+        };
+        using var socket = new ClientWebSocket();
+        socket.Options.RemoteCertificateValidationCallback = Trusted;
+        await socket.ConnectAsync(new Uri($"wss://{node.Address.Authority}/"), CancellationToken.None);
+
+        var counts = await SendAndHangUpAsync(socket, "tls");
+
+        Assert.Equal(Uri.UriSchemeHttps, node.Address.Scheme);
+        Assert.Equal("3", counts[^1]);
+        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
+        Assert.Equal(["{\"tls\":1}", "{\"tls\":2}", "{\"tls\":3}"], await trusting.PayloadsAsync());
+    }
+
+    /// <summary>Three events <c>{"name":i}</c>, the hang-up, and every count until the close.</summary>
+    private static async Task<List<string>> SendAndHangUpAsync(ClientWebSocket socket, string name)
+    {
         for (var i = 1; i <= 3; i++)
-            await socket.SendAsync(Encoding.UTF8.GetBytes($"{{\"h2\":{i}}}"), WebSocketMessageType.Text, true, CancellationToken.None);
+            await socket.SendAsync(Encoding.UTF8.GetBytes($"{{\"{name}\":{i}}}"), WebSocketMessageType.Text, true, CancellationToken.None);
         await socket.SendAsync(Array.Empty<byte>(), WebSocketMessageType.Binary, true, CancellationToken.None);
         var counts = new List<string>();
         var buffer = new byte[64];
         WebSocketReceiveResult received;
         while ((received = await socket.ReceiveAsync(buffer, CancellationToken.None)).MessageType != WebSocketMessageType.Close)
             counts.Add(Encoding.UTF8.GetString(buffer, 0, received.Count));
+        return counts;
+    }
 
-        Assert.Equal("3", counts[^1]);
-        Assert.Equal(WebSocketCloseStatus.NormalClosure, socket.CloseStatus);
-        Assert.Equal(["{\"h2\":1}", "{\"h2\":2}", "{\"h2\":3}"], await node.Http.PayloadsAsync());
+    private static X509Certificate2 SelfSignedCertificate()
+    {
+        using var key = RSA.Create(2048);
+        var request = new CertificateRequest("CN=localhost", key, HashAlgorithmName.SHA256, RSASignaturePadding.Pkcs1);
+        using var ephemeral = request.CreateSelfSigned(DateTimeOffset.UtcNow.AddDays(-1), DateTimeOffset.UtcNow.AddDays(1));
+        // Kestrel's TLS on Linux wants a key it can export: a round trip through PKCS #12 gives one.
+        return X509CertificateLoader.LoadPkcs12(ephemeral.Export(X509ContentType.Pfx), null);
     }
 
     private static async Task<List<(int Opcode, byte[] Payload)>> ReadUntilCloseAsync(RawWebSocket client)
