@@ -67,17 +67,20 @@ internal sealed class ServerWebSocket : IWebSocketOutput, IDisposable
             // The upgraded stream reads this same pipe (Kestrel's Http1UpgradeMessageBody), through a copy.
             var transport = context.Features.Get<IConnectionTransportFeature>()?.Transport.Input;
             return transport is null
-                ? new ServerWebSocket(context, PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), true, stream, maxMessageBytes, keepAlive, time)
+                ? OverStream(context, stream, maxMessageBytes, keepAlive, time)
                 : new ServerWebSocket(context, transport, false, stream, maxMessageBytes, keepAlive, time);
         }
         if (context.Features.Get<IHttpExtendedConnectFeature>() is { IsExtendedConnect: true } connect)
         {
             // A WebSocket over HTTP/2 (RFC 8441): the stream is this request's, not the connection's.
-            var stream = await connect.AcceptAsync();
-            return new ServerWebSocket(context, PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), true, stream, maxMessageBytes, keepAlive, time);
+            return OverStream(context, await connect.AcceptAsync(), maxMessageBytes, keepAlive, time);
         }
         throw new InvalidOperationException("The request is not a WebSocket request.");
     }
+
+    /// <summary>Reads <paramref name="stream"/> through a pipe of its own, which this socket completes.</summary>
+    private static ServerWebSocket OverStream(HttpContext context, Stream stream, int maxMessageBytes, TimeSpan keepAlive, TimeProvider time) =>
+        new(context, PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true)), true, stream, maxMessageBytes, keepAlive, time);
 
     /// <summary>
     /// Hands <paramref name="messages"/> every message received, reading more while more is there;
