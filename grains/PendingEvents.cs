@@ -2,7 +2,7 @@ using Ingest.Contracts;
 
 namespace Ingest.Grains;
 
-/// <summary>Events appended since the last flush, kept as the numbered batches they arrived in.</summary>
+/// <summary>Events not yet durable, kept as the numbered batches they arrived in.</summary>
 internal sealed class PendingEvents
 {
     private readonly List<EventBatch> _batches = [];
@@ -30,6 +30,16 @@ internal sealed class PendingEvents
     }
 
     public void AddDuplicates(long events) => Duplicates += events;
+
+    /// <summary>Appends everything <paramref name="later"/> holds, whose events follow these.</summary>
+    public void AddAll(PendingEvents later)
+    {
+        _batches.AddRange(later._batches);
+        Events += later.Events;
+        Bytes += later.Bytes;
+        Rejected += later.Rejected;
+        Duplicates += later.Duplicates;
+    }
 
     /// <summary>The batches, cut to what a sink holding events up to <paramref name="position"/> lacks.</summary>
     public IReadOnlyList<EventBatch> After(long position)

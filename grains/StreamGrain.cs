@@ -11,11 +11,22 @@ namespace Ingest.Grains;
 /// events it counts, so a sink's counts and events never disagree.
 /// </summary>
 /// <remarks>
+/// <para>
+/// A flush started by the timer or by a threshold is a flight: the grain takes further calls while
+/// its sinks commit it, and lands it in a turn of its own once they have (<see
+/// cref="IGrainContext.WhenDone"/>), so events that arrive meanwhile start their own delay at
+/// once rather than after the commit. One flight at a time: a flush that comes due meanwhile waits
+/// for it to land, so a stream's writes reach its sinks in order. The stream's state (<see
+/// cref="Progress"/>) moves only when a flight lands. Calls that must see their events durable
+/// (flush, close, reopen, deactivation) land the flight and write the rest before they answer.
+/// </para>
+/// <para>
 /// Every event takes the stream's next sequence number. A batch that names its first
 /// sequence number is checked against the stream: what the stream holds already is dropped
 /// as duplicates, and a gap is refused. With several sinks, the grain tracks what each one
 /// holds, so a sink that failed is sent only what it lacks, and the stream's progress is what
 /// all of them hold.
+/// </para>
 /// </remarks>
 public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 {
@@ -28,7 +39,12 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private readonly IGrainContext _context;
     private readonly IStreamNotifier _notifier;
     private readonly FlushOptions _options;
-    private readonly PendingEvents _pending = new();
+    private PendingEvents _pending = new();
+    // The events of the flight in progress; empty when there is none. They precede _pending's.
+    private PendingEvents _flying = new();
+    private Flight? _flight;
+    // The timer came due during a flight: the next one starts when it lands.
+    private bool _flushDue;
     private StreamState? _state;
     private bool _stateDirty;
     private bool _named;
@@ -119,7 +135,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     public async ValueTask AppendAsync(EventBatch batch)
     {
         var state = EnsureOpened();
-        var next = state.Position + _pending.Entries + 1;
+        var next = state.Position + _flying.Entries + _pending.Entries + 1;
         var first = batch.FirstSeq == 0 ? next : batch.FirstSeq;
         if (first > next)
             throw new StreamSequenceException(_key, next - 1, first);
@@ -133,9 +149,21 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         // a caller that waited for a flush to end (a POST reading its body) would otherwise find its
         // next batch overdue, and flush one batch at a time.
         if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
-            await FlushCoreAsync(CancellationToken.None);
+        {
+            // A caller that outpaces storage waits here for the flight before, so a stream holds
+            // at most two thresholds' worth; one whose storage is failing waits for the write
+            // itself and hears why.
+            if (_flight is not null)
+                await LandAsync();
+            if (_failedFlushes > 0)
+                await FlushCoreAsync(CancellationToken.None);
+            else
+                TakeOff();
+        }
         else if (_flushTimer is null && !_pending.IsEmpty)
+        {
             _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, _options.MaxDelay);
+        }
     }
 
     public async ValueTask<StreamProgress> FlushAsync()
@@ -146,6 +174,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 
     public async ValueTask<StreamProgress> CloseAsync(DateTimeOffset closedAt)
     {
+        await LandAsync();
         _state = EnsureOpened() with { ClosedAt = closedAt };
         _stateDirty = true;
         await FlushCoreAsync(CancellationToken.None);
@@ -191,23 +220,112 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     {
         _flushTimer?.Dispose();
         _flushTimer = null;
-        await FlushCoreAsync(CancellationToken.None);
+        if (_flight is not null)
+            _flushDue = true;
+        else if (_failedFlushes > 0)
+            await FlushCoreAsync(CancellationToken.None);
+        else
+            TakeOff();
     }
 
+    /// <summary>Starts a flight of everything pending, unless one is in progress or nothing is pending.</summary>
+    private void TakeOff()
+    {
+        _flushDue = false;
+        if (_flight is not null || _state is null || (_pending.IsEmpty && !_stateDirty))
+            return;
+        var current = _state;
+        var next = Advance(current, _pending);
+        var writes = _slots
+            .Where(slot => current.Sinks.HasFlag(slot.Port.Sink))
+            .Select(slot => WriteSlotAsync(slot, next, CancellationToken.None))
+            .ToArray();
+        (_flying, _pending) = (_pending, _flying);
+        var flight = new Flight(writes, current, next, _stateDirty);
+        _flight = flight;
+        _stateDirty = false;
+        _flushTimer?.Dispose();
+        _flushTimer = null;
+        _context.WhenDone(flight.Landed, () => OnFlightLandedAsync(flight));
+    }
+
+    private async ValueTask OnFlightLandedAsync(Flight flight)
+    {
+        // A call that needed the flight landed it already.
+        if (_flight != flight)
+            return;
+        if (Land() is StreamConflictException)
+        {
+            // Another node wrote the stream: the flush learns how far and sends what is missing.
+            await FlushCoreAsync(CancellationToken.None);
+        }
+        else if (_flushDue && _failedFlushes == 0)
+        {
+            TakeOff();
+        }
+    }
+
+    /// <summary>Waits for the flight in progress, if any, and lands it.</summary>
+    private async ValueTask LandAsync()
+    {
+        if (_flight is not { } flight)
+            return;
+        await flight.Landed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_flight == flight)
+            Land();
+    }
+
+    /// <summary>
+    /// Takes in the ended flight: the stream moves on to its state, or its events go back in front
+    /// of what came since, to be written again with them.
+    /// </summary>
+    /// <returns>What failed the flight; null if it succeeded.</returns>
+    private Exception? Land()
+    {
+        var flight = _flight!;
+        _flight = null;
+        var failure = flight.Failure();
+        if (failure is null)
+        {
+            _state = flight.Next;
+            _flying.Clear();
+            _failedFlushes = 0;
+            if (flight.Next.Progress != flight.Current.Progress)
+                _notifier.Publish(_key, flight.Next.Progress);
+            return null;
+        }
+        _flying.AddAll(_pending);
+        _pending.Clear();
+        (_flying, _pending) = (_pending, _flying);
+        _stateDirty |= flight.StateDirty;
+        if (failure is not StreamConflictException)
+        {
+            if (failure is not StorageBackpressureException)
+                _notifier.PublishFailure(_key, failure.Message);
+            ScheduleRetry();
+        }
+        return failure;
+    }
+
+    private static StreamState Advance(StreamState current, PendingEvents pending) => current with
+    {
+        Events = current.Events + pending.Events,
+        Bytes = current.Bytes + pending.Bytes,
+        Rejected = current.Rejected + pending.Rejected,
+        Duplicates = current.Duplicates + pending.Duplicates,
+    };
+
+    /// <summary>Lands any flight, then writes everything pending and waits until it is durable.</summary>
     private async ValueTask FlushCoreAsync(CancellationToken cancellationToken)
     {
+        await LandAsync();
+        _flushDue = false;
         for (var attempt = 1; ; attempt++)
         {
             if (_state is null || (_pending.IsEmpty && !_stateDirty))
                 return;
             var current = _state;
-            var next = current with
-            {
-                Events = current.Events + _pending.Events,
-                Bytes = current.Bytes + _pending.Bytes,
-                Rejected = current.Rejected + _pending.Rejected,
-                Duplicates = current.Duplicates + _pending.Duplicates,
-            };
+            var next = Advance(current, _pending);
             var routed = _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).ToArray();
             var writes = routed.Select(slot => WriteSlotAsync(slot, next, cancellationToken)).ToArray();
             try
@@ -249,6 +367,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// </summary>
     private async ValueTask RefreshAsync(CancellationToken cancellationToken)
     {
+        System.Diagnostics.Debug.Assert(_flight is null, "A flight's events would be dropped as duplicates of themselves.");
         var previous = EnsureOpened();
         foreach (var slot in _slots)
         {
@@ -307,4 +426,23 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 
     private StreamState EnsureOpened() =>
         _state ?? throw new InvalidOperationException($"Stream {_key} was not opened.");
+
+    /// <summary>A flush whose sinks are committing it while the grain takes further calls.</summary>
+    /// <param name="Writes">One per sink the stream goes to.</param>
+    /// <param name="Current">The stream's state when it started.</param>
+    /// <param name="Next">The state the stream is in once every write has succeeded.</param>
+    /// <param name="StateDirty">Whether it carries a change of state not yet written (an open or close).</param>
+    private sealed record Flight(Task[] Writes, StreamState Current, StreamState Next, bool StateDirty)
+    {
+        public Task Landed { get; } = Task.WhenAll(Writes);
+
+        /// <summary>Once <see cref="Landed"/>: the first failure, a conflict before any other.</summary>
+        public Exception? Failure()
+        {
+            var failures = Writes.Where(write => !write.IsCompletedSuccessfully)
+                .Select(write => write.Exception?.InnerException ?? new OperationCanceledException())
+                .ToArray();
+            return failures.FirstOrDefault(failure => failure is StreamConflictException) ?? failures.FirstOrDefault();
+        }
+    }
 }

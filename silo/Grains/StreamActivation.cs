@@ -109,17 +109,37 @@ internal sealed partial class StreamActivation : IGrainContext
         return timer;
     }
 
-    private async Task TickAsync(ActivationTimer timer)
+    public void WhenDone(Task task, Func<ValueTask> callback) => _ = AfterAsync(task, callback);
+
+    private async Task AfterAsync(Task task, Func<ValueTask> callback)
+    {
+        await task.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        await RunTurnAsync(static () => true, callback);
+    }
+
+    private Task TickAsync(ActivationTimer timer) =>
+        RunTurnAsync(
+            () =>
+            {
+                if (timer.IsCancelled)
+                    return false;
+                _timers.Remove(timer);
+                return true;
+            },
+            timer.Callback);
+
+    /// <summary>A turn the grain did not get as a call: a timer's tick or a completion.</summary>
+    /// <param name="wanted">Asked inside the turn; false skips the callback.</param>
+    private async Task RunTurnAsync(Func<bool> wanted, Func<ValueTask> callback)
     {
         try
         {
             await _turn.WaitAsync();
             try
             {
-                if (_deactivated || timer.IsCancelled)
+                if (_deactivated || !wanted())
                     return;
-                _timers.Remove(timer);
-                await timer.Callback();
+                await callback();
             }
             finally
             {
@@ -128,12 +148,12 @@ internal sealed partial class StreamActivation : IGrainContext
         }
         catch (Exception exception)
         {
-            LogTimerFailed(Key, exception);
+            LogTurnFailed(Key, exception);
         }
     }
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Timer of stream {Key} failed; its events stay buffered for the next flush")]
-    private partial void LogTimerFailed(StreamKey key, Exception exception);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "A timer or completion of stream {Key} failed; its events stay buffered for the next flush")]
+    private partial void LogTurnFailed(StreamKey key, Exception exception);
 
     /// <summary>A one-shot timer whose tick is queued as a turn of its activation.</summary>
     private sealed class ActivationTimer(StreamActivation owner, Func<ValueTask> callback) : IDisposable

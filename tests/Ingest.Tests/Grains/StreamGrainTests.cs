@@ -41,7 +41,8 @@ public sealed class StreamGrainTests
         Assert.Empty(EventFlushes());
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(1, await _timers.RunDueAsync());
+        // The tick, and the flight it started landing.
+        Assert.Equal(2, await _timers.RunDueAsync());
 
         var flush = Assert.Single(EventFlushes());
         Assert.Equal(1, flush.Batches[0].FirstSeq);
@@ -56,7 +57,9 @@ public sealed class StreamGrainTests
         var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 1 });
 
         await grain.AppendAsync(Batch("1"));
+        await _timers.RunDueAsync();
         await grain.AppendAsync(Batch("2"));
+        await _timers.RunDueAsync();
 
         Assert.Equal([false, true, true], _sink.Flushes.Select(flush => flush.SinkHasRow));
     }
@@ -69,6 +72,7 @@ public sealed class StreamGrainTests
         await grain.AppendAsync(Batch("1", "2"));
         Assert.Empty(EventFlushes());
         await grain.AppendAsync(Batch("3"));
+        await _timers.RunDueAsync();
 
         Assert.Equal(3, Assert.Single(EventFlushes()).State.Events);
         _time.Advance(TimeSpan.FromSeconds(2));
@@ -82,6 +86,7 @@ public sealed class StreamGrainTests
         var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 1000, MaxBytes = 10 });
 
         await grain.AppendAsync(Batch("\"0123456789\""));
+        await _timers.RunDueAsync();
 
         Assert.Single(EventFlushes());
         Assert.Equal(12, grain.Progress.Bytes);
@@ -94,6 +99,7 @@ public sealed class StreamGrainTests
 
         await grain.AppendAsync(Batch("1", "2"));
         await grain.AppendAsync(Batch("3", "4"));
+        await _timers.RunDueAsync();
 
         Assert.Equal([1L, 3L], EventFlushes().Select(f => f.Batches[0].FirstSeq));
         Assert.Equal(4, grain.Progress.Stored);
@@ -181,6 +187,104 @@ public sealed class StreamGrainTests
     }
 
     [Fact]
+    public async Task Events_that_arrive_while_a_flush_commits_are_taken_and_start_their_own_delay()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(20) });
+        await grain.AppendAsync(Batch("1", "2"));
+        _sink.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        await _timers.RunDueAsync(waitForTasks: false);
+
+        // The write is held open: the grain still takes events, and counts only what is durable.
+        var appended = grain.AppendAsync(Batch("3")).AsTask();
+        Assert.True(appended.IsCompletedSuccessfully);
+        Assert.Equal(0, grain.Progress.Stored);
+        Assert.Empty(EventFlushes());
+
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        _sink.Gate.SetResult();
+        _sink.Gate = null;
+        await _timers.RunDueAsync();
+
+        // The second flush came due during the first and went as soon as that one landed.
+        Assert.Equal([(1L, 2L), (3L, 3L)], EventFlushes().Select(flush => (flush.Batches[0].FirstSeq, flush.State.Events)));
+        Assert.Equal(1, _sink.MaxConcurrentWrites);
+        Assert.Equal([2L, 3L], _notifier.Published.Select(p => p.Stored).Where(stored => stored > 0));
+        Assert.Equal(3, grain.Progress.Stored);
+    }
+
+    [Fact]
+    public async Task A_threshold_reached_while_a_flush_commits_waits_for_it()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 2, MaxDelay = TimeSpan.FromSeconds(1) });
+        _sink.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        await grain.AppendAsync(Batch("1", "2"));
+        await grain.AppendAsync(Batch("3"));
+        var full = grain.AppendAsync(Batch("4")).AsTask();
+        await Task.Delay(50);
+        Assert.False(full.IsCompleted);
+
+        _sink.Gate.SetResult();
+        _sink.Gate = null;
+        await full;
+        await _timers.RunDueAsync();
+
+        Assert.Equal([2L, 4L], EventFlushes().Select(flush => flush.State.Events));
+        Assert.Equal(4, grain.Progress.Stored);
+    }
+
+    [Fact]
+    public async Task A_failed_flight_puts_its_events_back_before_later_ones()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(20) });
+        await grain.AppendAsync(Batch("1", "2"));
+        _sink.Fail = true;
+        _sink.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        await _timers.RunDueAsync(waitForTasks: false);
+        await grain.AppendAsync(Batch("3"));
+        _sink.Gate.SetResult();
+        _sink.Gate = null;
+        await _timers.RunDueAsync();
+
+        Assert.Equal(["sink is down"], _notifier.Failures);
+        Assert.Equal(0, grain.Progress.Stored);
+
+        _sink.Fail = false;
+        _time.Advance(TimeSpan.FromSeconds(5));
+        await _timers.RunDueAsync();
+
+        var flush = Assert.Single(EventFlushes());
+        Assert.Equal(1, flush.Batches[0].FirstSeq);
+        Assert.Equal(["1", "2", "3"], Payloads(flush));
+        Assert.Equal(3, grain.Progress.Stored);
+    }
+
+    [Fact]
+    public async Task Close_during_a_flight_waits_for_it_and_writes_the_rest_with_the_close()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(20) });
+        await grain.AppendAsync(Batch("1"));
+        _sink.Gate = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        _time.Advance(TimeSpan.FromMilliseconds(20));
+        await _timers.RunDueAsync(waitForTasks: false);
+        await grain.AppendAsync(Batch("2"));
+
+        var closing = grain.CloseAsync(_time.GetUtcNow()).AsTask();
+        await Task.Delay(50);
+        Assert.False(closing.IsCompleted);
+        _sink.Gate.SetResult();
+        _sink.Gate = null;
+        var progress = await closing;
+        await _timers.RunDueAsync();
+
+        Assert.Equal(2, progress.Stored);
+        Assert.Equal([(1L, (DateTimeOffset?)null), (2L, _time.GetUtcNow())], EventFlushes().Select(flush => (flush.State.Events, flush.State.ClosedAt)));
+        Assert.Equal(1, _sink.MaxConcurrentWrites);
+    }
+
+    [Fact]
     public async Task Activation_loads_the_stored_state_and_continues_its_numbering()
     {
         _store.States[Key] = StreamState.Opened(Key, Opened(), StorageSinks.DuckDb) with { Events = 10, Bytes = 100 };
@@ -188,6 +292,7 @@ public sealed class StreamGrainTests
 
         await grain.OpenAsync(Opened() with { HeadersJson = "{}" });
         await grain.AppendAsync(Batch("11"));
+        await _timers.RunDueAsync();
 
         var flush = Assert.Single(EventFlushes());
         Assert.Equal(11, flush.Batches[0].FirstSeq);
