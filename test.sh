@@ -24,4 +24,16 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get update -qq && $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
-dotnet test Cluster.sln -c Release --logger "console;verbosity=normal" "$@"
+# The log is long and CI shows only its end, so a failing run ends by repeating each failure.
+log="$(mktemp -t ingest-tests.XXXXXX.log)"
+status=0
+dotnet test Cluster.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+if [ "$status" -ne 0 ]; then
+  echo
+  echo "=== The failures again (whole log: $log) ==="
+  awk '/^  Failed /{on=1; n=0} /^  (Passed|Skipped) /{on=0} on && n++ < 80' "$log"
+  echo "=== dotnet test exited with $status ==="
+else
+  rm -f "$log"
+fi
+exit "$status"

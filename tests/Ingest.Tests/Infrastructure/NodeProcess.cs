@@ -10,6 +10,8 @@ internal sealed partial class NodeProcess : IAsyncDisposable
 {
     private const int SigTerm = 15;
     private readonly Process _process;
+    private readonly System.Collections.Concurrent.ConcurrentQueue<string> _output = new();
+    private readonly List<(string Text, TaskCompletionSource Said)> _watches = [];
 
     private NodeProcess(Process process, int port)
     {
@@ -21,7 +23,7 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>The last lines the node printed, for a failing test to show.</summary>
-    public IReadOnlyCollection<string> Output { get; private init; } = [];
+    public IReadOnlyCollection<string> Output => _output;
 
     public Uri WebSocketAddress { get; }
 
@@ -40,23 +42,46 @@ internal sealed partial class NodeProcess : IAsyncDisposable
         foreach (var setting in settings)
             start.ArgumentList.Add(setting);
         var process = Process.Start(start)!;
-        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
-        process.OutputDataReceived += (_, line) => Keep(output, line.Data);
-        process.ErrorDataReceived += (_, line) => Keep(output, line.Data);
+        var node = new NodeProcess(process, port);
+        process.OutputDataReceived += (_, line) => node.Keep(line.Data);
+        process.ErrorDataReceived += (_, line) => node.Keep(line.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var node = new NodeProcess(process, port) { Output = output };
         await node.WaitHealthyAsync();
         return node;
     }
 
-    private static void Keep(System.Collections.Concurrent.ConcurrentQueue<string> output, string? line)
+    /// <summary>
+    /// Completes once the node prints a line containing <paramref name="text"/>, from the lines
+    /// still kept on: unlike <see cref="Output"/>, it cannot miss a line that scrolled past.
+    /// </summary>
+    public Task WhenSaid(string text)
+    {
+        lock (_watches)
+        {
+            if (_output.Any(line => line.Contains(text, StringComparison.Ordinal)))
+                return Task.CompletedTask;
+            var said = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _watches.Add((text, said));
+            return said.Task;
+        }
+    }
+
+    private void Keep(string? line)
     {
         if (line is null)
             return;
-        output.Enqueue(line);
-        while (output.Count > 400)
-            output.TryDequeue(out _);
+        lock (_watches)
+        {
+            _output.Enqueue(line);
+            while (_output.Count > 400)
+                _output.TryDequeue(out _);
+            foreach (var (text, said) in _watches.Where(watch => line.Contains(watch.Text, StringComparison.Ordinal)).ToArray())
+            {
+                said.TrySetResult();
+                _watches.Remove((text, said));
+            }
+        }
     }
 
     /// <summary>What systemd, Docker or Ctrl-C sends; returns the exit code.</summary>
