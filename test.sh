@@ -31,7 +31,7 @@ dotnet test Cluster.sln -c Release --logger "console;verbosity=normal" "$@" 2>&1
 if [ "$status" -ne 0 ]; then
   echo
   echo "=== The failures again (whole log: $log) ==="
-  awk '/^  Failed /{on=1; n=0} /^  (Passed|Skipped) /{on=0} on && n++ < 80' "$log"
+  awk '/^  Failed /{on=1; n=0} /^  (Passed|Skipped) /{on=0} on && n++ < 40' "$log"
   echo "=== dotnet test exited with $status ==="
 else
   rm -f "$log"

@@ -94,8 +94,18 @@ internal sealed class WebSocketClient : IAsyncDisposable
             {
                 // The server's answer to our own close can beat the socket's note that we sent it;
                 // answering it again would write to a connection the server has closed.
+                // A server that closed as it exited (SIGTERM) may be gone before the answer: the
+                // close it sent is what counts.
                 if (_socket.State == WebSocketState.CloseReceived && !_closing)
-                    await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                {
+                    try
+                    {
+                        await _socket.CloseOutputAsync(WebSocketCloseStatus.NormalClosure, null, CancellationToken.None);
+                    }
+                    catch (WebSocketException)
+                    {
+                    }
+                }
                 return;
             }
             Assert.True(result.EndOfMessage);
