@@ -52,8 +52,9 @@ internal sealed partial class NodeProcess : IAsyncDisposable
     }
 
     /// <summary>
-    /// Completes once the node prints a line containing <paramref name="text"/>, from the lines
-    /// still kept on: unlike <see cref="Output"/>, it cannot miss a line that scrolled past.
+    /// Completes once the node has printed a line containing <paramref name="text"/>: one still in
+    /// <see cref="Output"/>, or any later one. Polling <see cref="Output"/> could miss a line that
+    /// scrolled out of it between two looks.
     /// </summary>
     public Task WhenSaid(string text)
     {
