@@ -12,6 +12,8 @@ public sealed class WalCheckpointerTests
     {
         await using var kit = StorageTestKit.Create(options => options.BackgroundCheckpointBytes = Threshold);
         var wal = kit.DatabasePath + ".wal";
+        var retired = wal + Ingest.Silo.Storage.DuckDb.Sink.RetiredWal.Suffix;
+        File.WriteAllText(retired, "left by a crash");
         var streams = Enumerable.Range(0, 10).Select(_ => Opened()).ToArray();
         long biggestWal = 0;
         await using (var sink = kit.Sink())
@@ -41,6 +43,8 @@ public sealed class WalCheckpointerTests
             Assert.True(await kit.CountAsync("SELECT count(*) FROM events_a") > 0, "the writer never wrote to events_a");
             Assert.True(await kit.CountAsync("SELECT count(*) FROM events_b") > 0, "no checkpoint moved the writer to events_b");
         }
+        // Each checkpoint's old WAL was freed after it, and the leftover went at the start.
+        Assert.False(File.Exists(retired), "a second name of the WAL was left behind");
         kit.Reopen();
         Assert.Equal(6000, await kit.CountAsync("SELECT count(DISTINCT (stream_id, seq)) FROM events"));
         Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM streams WHERE events = 600"));
