@@ -12,6 +12,9 @@ internal sealed partial class RetiredWal
 {
     public const string Suffix = ".retired";
 
+    // ENOENT: no WAL yet, or DuckDB's own checkpoint removed it just now; nothing to name.
+    private const int NoSuchFile = 2;
+
     private readonly string _wal;
     private bool _usable = !OperatingSystem.IsWindows();
 
@@ -25,14 +28,14 @@ internal sealed partial class RetiredWal
 
     public string Path { get; }
 
-    /// <summary>Gives the WAL its second name, if it has one and hard links work here.</summary>
+    /// <summary>Gives the WAL its second name, if there is a WAL and hard links work here.</summary>
     /// <returns>Why the link failed, the first time it does; it is not tried again after.</returns>
     public string? Keep()
     {
-        if (!_usable || !File.Exists(_wal))
+        if (!_usable)
             return null;
         Free();
-        if (Link(_wal, Path) == 0)
+        if (Link(_wal, Path) == 0 || Marshal.GetLastPInvokeError() == NoSuchFile)
             return null;
         _usable = false;
         return Marshal.GetLastPInvokeErrorMessage();

@@ -27,9 +27,8 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 /// <para>
 /// At its end a checkpoint replaces the WAL it emptied, holding the WAL lock that every commit
 /// needs; on ext4 freeing a 32 MiB file takes 10–30 ms, and every stream's acknowledgement waited
-/// for it. So the old WAL keeps a second name through the
-/// checkpoint (<see cref="RetiredWal"/>): DuckDB's replace only drops a name, and this thread frees
-/// the file afterwards, outside the lock.
+/// for it. So the old WAL keeps a second name through the checkpoint (<see cref="RetiredWal"/>):
+/// DuckDB's replace only drops a name, and this thread frees the file afterwards, outside the lock.
 /// </para>
 /// <para>
 /// A checkpoint is refused while a transaction that updates or deletes is open: the sink's
