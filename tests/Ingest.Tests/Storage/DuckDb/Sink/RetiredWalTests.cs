@@ -48,12 +48,17 @@ public sealed class RetiredWalTests
     }
 
     [Fact]
-    public void Without_a_WAL_there_is_nothing_to_name()
+    public void Without_a_WAL_there_is_nothing_to_name_until_there_is_one()
     {
         using var directory = new TempDirectory();
-        var retired = new RetiredWal(directory.File("db.wal"));
+        var wal = directory.File("db.wal");
+        var retired = new RetiredWal(wal);
 
         Assert.Null(retired.Keep());
         Assert.False(File.Exists(retired.Path));
+
+        File.WriteAllText(wal, "first commit");
+        Assert.Null(retired.Keep());
+        Assert.Equal("first commit", File.ReadAllText(retired.Path));
     }
 }
