@@ -236,10 +236,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             return;
         var current = _state;
         var next = Advance(current, _pending);
-        var writes = _slots
-            .Where(slot => current.Sinks.HasFlag(slot.Port.Sink))
-            .Select(slot => WriteSlotAsync(slot, next, CancellationToken.None))
-            .ToArray();
+        var writes = StartWrites(current, next, CancellationToken.None);
         (_flying, _pending) = (_pending, _flying);
         var flight = new Flight(writes, current, next, _stateDirty);
         _flight = flight;
@@ -287,11 +284,8 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         var failure = flight.Failure();
         if (failure is null)
         {
-            _state = flight.Next;
             _flying.Clear();
-            _failedFlushes = 0;
-            if (flight.Next.Progress != flight.Current.Progress)
-                _notifier.Publish(_key, flight.Next.Progress);
+            Stored(flight.Current, flight.Next);
             return null;
         }
         _flying.AddAll(_pending);
@@ -299,11 +293,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         (_flying, _pending) = (_pending, _flying);
         _stateDirty |= flight.StateDirty;
         if (failure is not StreamConflictException)
-        {
-            if (failure is not StorageBackpressureException)
-                _notifier.PublishFailure(_key, failure.Message);
-            ScheduleRetry();
-        }
+            Failed(failure);
         return failure;
     }
 
@@ -326,8 +316,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
                 return;
             var current = _state;
             var next = Advance(current, _pending);
-            var routed = _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).ToArray();
-            var writes = routed.Select(slot => WriteSlotAsync(slot, next, cancellationToken)).ToArray();
+            var writes = StartWrites(current, next, cancellationToken);
             try
             {
                 await Task.WhenAll(writes);
@@ -340,23 +329,16 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             }
             catch (Exception exception)
             {
-                // The events stay pending and are retried; each sink that took them is sent only what
-                // it lacks. Subscribers hear now, even when this flush ran on a timer with no caller;
-                // storage that is merely behind is no failure, and the stream waits for it instead.
-                if (exception is not StorageBackpressureException)
-                    _notifier.PublishFailure(_key, exception.Message);
-                ScheduleRetry();
+                // Each sink that took the events is sent only what it lacks when they are retried.
+                Failed(exception);
                 throw;
             }
 
-            _state = next;
             _stateDirty = false;
             _pending.Clear();
-            _failedFlushes = 0;
             _flushTimer?.Dispose();
             _flushTimer = null;
-            if (next.Progress != current.Progress)
-                _notifier.Publish(_key, next.Progress);
+            Stored(current, next);
             return;
         }
     }
@@ -413,6 +395,30 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     {
         await slot.Port.Writer.WriteAsync(flush, cancellationToken);
         slot.Wrote(flush.State);
+    }
+
+    /// <summary>Writes what each sink the stream goes to lacks to reach <paramref name="next"/>.</summary>
+    private Task[] StartWrites(StreamState current, StreamState next, CancellationToken cancellationToken) =>
+        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlotAsync(slot, next, cancellationToken))];
+
+    /// <summary>Every sink holds <paramref name="next"/>: the stream moves on, and subscribers hear of it.</summary>
+    private void Stored(StreamState current, StreamState next)
+    {
+        _state = next;
+        _failedFlushes = 0;
+        if (next.Progress != current.Progress)
+            _notifier.Publish(_key, next.Progress);
+    }
+
+    /// <summary>
+    /// A write failed: its events stay pending for a retry. Subscribers hear now, even with no caller
+    /// to tell; storage that is merely behind is no failure, and the stream waits for it instead.
+    /// </summary>
+    private void Failed(Exception failure)
+    {
+        if (failure is not StorageBackpressureException)
+            _notifier.PublishFailure(_key, failure.Message);
+        ScheduleRetry();
     }
 
     private void ScheduleRetry()
