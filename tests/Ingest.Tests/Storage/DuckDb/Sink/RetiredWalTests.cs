@@ -61,4 +61,42 @@ public sealed class RetiredWalTests
         Assert.Null(retired.Keep());
         Assert.Equal("first commit", File.ReadAllText(retired.Path));
     }
+
+    [Fact]
+    public void Freeing_the_second_name_of_a_WAL_not_yet_replaced_leaves_the_WAL_whole()
+    {
+        using var directory = new TempDirectory();
+        var wal = directory.File("db.wal");
+        var content = new byte[3 * RetiredWal.FreeStep + 123];
+        Random.Shared.NextBytes(content);
+        File.WriteAllBytes(wal, content);
+        var retired = new RetiredWal(wal);
+        Assert.Null(retired.Keep());
+
+        // A checkpoint that failed: DuckDB never replaced the WAL, so both names are the live WAL.
+        retired.Free();
+
+        Assert.False(File.Exists(retired.Path));
+        Assert.Equal(content, File.ReadAllBytes(wal));
+    }
+
+    [Fact]
+    public void A_replaced_WAL_is_given_back_a_step_at_a_time_before_its_last_name_goes()
+    {
+        using var directory = new TempDirectory();
+        var wal = directory.File("db.wal");
+        File.WriteAllBytes(wal, new byte[5 * RetiredWal.FreeStep + 1]);
+        var retired = new RetiredWal(wal);
+        Assert.Null(retired.Keep());
+        File.WriteAllText(wal + ".checkpoint", "newer");
+        File.Move(wal + ".checkpoint", wal, overwrite: true);
+        // Held open, the old WAL outlives its name, so its length shows what was given back first.
+        using var old = File.OpenHandle(retired.Path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+
+        retired.Free();
+
+        Assert.False(File.Exists(retired.Path));
+        Assert.InRange(RandomAccess.GetLength(old), 0, RetiredWal.FreeStep);
+        Assert.Equal("newer", File.ReadAllText(wal));
+    }
 }
