@@ -10,6 +10,9 @@ internal sealed class BenchClient : IDisposable
 {
     private const int WarmUpStreams = 8;
 
+    /// <summary>Samples of the node taken in the warm-up: well past the 30 calls after which the runtime recompiles a method.</summary>
+    private const int WarmUpSamples = 100;
+
     /// <summary>How long the paced part of the warm-up runs.</summary>
     private static readonly TimeSpan PacedWarmUp = TimeSpan.FromSeconds(2);
 
@@ -34,7 +37,8 @@ internal sealed class BenchClient : IDisposable
     /// <summary>
     /// A little of each load, untimed, so the runs measure compiled code: <paramref name="events"/>
     /// at full speed on a few streams, then <paramref name="paced"/> (if given) paced over
-    /// <see cref="PacedWarmUp"/> on as many streams as the runs use, as the half-rate runs send.
+    /// <see cref="PacedWarmUp"/> on as many streams as the runs use, as the half-rate runs send;
+    /// then the sampling of the node's figures that every run does.
     /// </summary>
     public async Task<IReadOnlyList<BenchRun>> WarmUpAsync(NodeTarget node, EventCorpus events, EventCorpus? paced, bool blackhole, CancellationToken cancellationToken)
     {
@@ -67,6 +71,7 @@ internal sealed class BenchClient : IDisposable
                 runs.Add(Run("warm-up", "ws", false, _settings.WebSocketStreams, paced, rate, ws, null));
             }
         }
+        await new NodeSampler(_sampling, node.Address).WarmUpAsync(_settings.Smoke ? 0 : WarmUpSamples, cancellationToken);
         return runs;
     }
 

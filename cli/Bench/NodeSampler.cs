@@ -13,6 +13,8 @@ internal sealed class NodeSampler
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
 
+    private static readonly TimeSpan WarmUpPause = TimeSpan.FromMilliseconds(10);
+
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     private readonly HttpClient _http;
@@ -35,6 +37,21 @@ internal sealed class NodeSampler
         catch (Exception exception) when (exception is HttpRequestException or JsonException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
             return null;
+        }
+    }
+
+    /// <summary>
+    /// Samples <paramref name="count"/> times, a little apart, so that the code a sample runs in this
+    /// process and in the node is compiled before the runs. Sampled for the first time in the runs,
+    /// both processes recompiled it (tiered compilation, after 30 calls) in the middle of a
+    /// half-rate run: 165 ms of CPU in half a second, while every acknowledgement waited.
+    /// </summary>
+    public async Task WarmUpAsync(int count, CancellationToken cancellationToken)
+    {
+        for (var i = 0; i < count; i++)
+        {
+            await SampleAsync(cancellationToken);
+            await Task.Delay(WarmUpPause, cancellationToken);
         }
     }
 
