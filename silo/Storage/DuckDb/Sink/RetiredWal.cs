@@ -10,8 +10,9 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 /// </summary>
 /// <remarks>
 /// Freeing a 32 MiB file in one go kept the disk from the writer's fsyncs for as long as it took:
-/// on this machine's ext4 (mounted with <c>discard</c>) an fsync beside an unlink waited 7–8 ms at
-/// the median, and 30 ms under load; beside the same file shrunk a mebibyte at a time, 0.5 ms.
+/// on this machine's ext4 (mounted with <c>discard</c>) a small fsync beside the unlink of such a
+/// file waited 7–8 ms at the median, and beside the same file shrunk a mebibyte at a time 0.5 ms;
+/// in a node under load, the commits beside one 29 ms unlink took 31–32 ms.
 /// </remarks>
 internal sealed partial class RetiredWal
 {
