@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Ingest.Contracts;
 using Ingest.Grains;
+using Ingest.Silo.Storage;
 using Ingest.Silo.Storage.DuckDb;
 using Ingest.Silo.Storage.DuckDb.Native;
 using Ingest.Silo.Storage.DuckDb.Sink;
@@ -11,7 +12,8 @@ namespace Ingest.Cli.Bench;
 /// The storage limit: the POST run's rows (one stream per request, numbered from 1) written into a
 /// fresh DuckDB file with the silo's own binding and data-chunk writer, from one thread, with no
 /// network, no grains and no <c>streams</c> rows: one appender per transaction of about
-/// <see cref="CommitRows"/> rows. Only the appends and commits are timed.
+/// <see cref="CommitRows"/> rows, fed data chunks that <see cref="EventRows"/> fills as it fills
+/// the node's. Only the appends and commits are timed.
 /// </summary>
 internal static class AppenderBaseline
 {
@@ -24,37 +26,60 @@ internal static class AppenderBaseline
 
     public static BenchRun Run(EventCorpus corpus, int streams, int eventsPerRequest, string directory)
     {
-        var flushes = Flushes(corpus, streams, eventsPerRequest, DateTimeOffset.UtcNow);
+        var flushes = Flushes(corpus, streams, eventsPerRequest, DateTimeOffset.UtcNow).ConvertAll(flush => new PendingFlush(flush, 0));
         using var database = DuckDbDatabase.Open(new DuckDbOptions { Path = Path.Combine(directory, "appender.duckdb") });
         using var connection = database.Connect();
-        EventChunk? chunk = null;
+        using var chunk = EventChunk(connection);
+        var rows = new EventRows();
+        var group = new List<PendingFlush>();
+        var watch = Stopwatch.StartNew();
+        for (var next = 0; next < flushes.Count;)
+        {
+            group.Clear();
+            for (long taken = 0; next < flushes.Count && taken < CommitRows; next++)
+            {
+                group.Add(flushes[next]);
+                taken += flushes[next].Flush.EventCount;
+            }
+            connection.Execute("BEGIN TRANSACTION");
+            using (var appender = connection.CreateAppender(DuckDbSchema.EventTables[0]))
+            {
+                rows.Start(group);
+                for (int filled; (filled = rows.Fill(chunk.DangerousGetHandle())) > 0;)
+                {
+                    NativeMethods.DataChunk.SetSize(chunk, (ulong)filled);
+                    appender.Append(chunk);
+                    NativeMethods.DataChunk.Reset(chunk);
+                }
+                appender.Flush();
+            }
+            connection.Execute("COMMIT");
+        }
+        watch.Stop();
+        var stored = CountRows(connection);
+        IReadOnlyList<string> errors = stored == corpus.Count ? [] : [$"the appender stored {stored} of {corpus.Count} rows"];
+        return new BenchRun("appender", "-", "in-process", 1, corpus.Count, stored, corpus.Bytes, watch.Elapsed, 0, null, null, errors);
+    }
+
+    /// <summary>A data chunk of the event table's own column types, so the appender casts nothing.</summary>
+    private static unsafe DuckDbDataChunkHandle EventChunk(DuckDbConnection connection)
+    {
+        using var appender = connection.CreateAppender(DuckDbSchema.EventTables[0]);
+        var types = new DuckDbLogicalTypeHandle[appender.ColumnCount];
         try
         {
-            var watch = Stopwatch.StartNew();
-            for (var next = 0; next < flushes.Count;)
+            var pointers = stackalloc IntPtr[types.Length];
+            for (var i = 0; i < types.Length; i++)
             {
-                connection.Execute("BEGIN TRANSACTION");
-                using (var appender = connection.CreateAppender(DuckDbSchema.EventTables[0]))
-                {
-                    chunk ??= new EventChunk(appender);
-                    for (var rows = 0; next < flushes.Count && rows < CommitRows; next++)
-                    {
-                        chunk.Add(flushes[next], appender);
-                        rows += (int)flushes[next].EventCount;
-                    }
-                    chunk.AppendTo(appender);
-                    appender.Flush();
-                }
-                connection.Execute("COMMIT");
+                types[i] = appender.ColumnType(i);
+                pointers[i] = types[i].DangerousGetHandle();
             }
-            watch.Stop();
-            var stored = CountRows(connection);
-            IReadOnlyList<string> errors = stored == corpus.Count ? [] : [$"the appender stored {stored} of {corpus.Count} rows"];
-            return new BenchRun("appender", "-", "in-process", 1, corpus.Count, stored, corpus.Bytes, watch.Elapsed, 0, null, null, errors);
+            return NativeMethods.DataChunk.Create(pointers, (ulong)types.Length);
         }
         finally
         {
-            chunk?.Dispose();
+            foreach (var type in types)
+                type?.Dispose();
         }
     }
 

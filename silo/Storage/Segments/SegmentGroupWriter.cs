@@ -28,7 +28,7 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
     private readonly string _nodeName;
     private readonly TimeProvider _time;
     private readonly StreamUpsert _streams = new(PostgresSchema.AnalyticsStreamsTable);
-    private EventChunk? _chunk;
+    private readonly EventInserter _events;
     private NpgsqlConnection? _connection;
 
     /// <param name="staging">An in-memory database with an empty <c>events</c> table, allowed to write under <paramref name="sharedDirectory"/>; the writer owns it.</param>
@@ -36,6 +36,16 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
     {
         _stagingDatabase = staging;
         _staging = staging.Connect();
+        try
+        {
+            _events = new EventInserter(_staging, [DuckDbSchema.EventTables[0]]);
+        }
+        catch
+        {
+            _staging.Dispose();
+            _stagingDatabase.Dispose();
+            throw;
+        }
         _dataSource = dataSource;
         _sharedDirectory = Path.GetFullPath(sharedDirectory);
         _nodeName = nodeName;
@@ -63,7 +73,7 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
 
     public void Dispose()
     {
-        _chunk?.Dispose();
+        _events.Dispose();
         _staging.Dispose();
         _stagingDatabase.Dispose();
         ResetConnection();
@@ -124,15 +134,7 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
         _staging.Execute("BEGIN TRANSACTION");
         try
         {
-            using (var appender = _staging.CreateAppender(DuckDbSchema.EventTables[0]))
-            {
-                var chunk = _chunk ??= new EventChunk(appender);
-                chunk.Reset();
-                foreach (var pending in group)
-                    chunk.Add(pending.Flush, appender);
-                chunk.AppendTo(appender);
-                appender.Flush();
-            }
+            _events.Insert(group, 0);
             _staging.Execute($"COPY {DuckDbSchema.EventTables[0]} TO '{fullPath.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd)");
         }
         catch

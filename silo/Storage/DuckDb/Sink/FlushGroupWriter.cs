@@ -6,15 +6,17 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
 /// Writes a group of flushes, from any number of streams, in one transaction on the connection
-/// it owns: every event through one appender into the current half of the events
-/// (<see cref="EventHalves"/>), then each stream's new counts (<see cref="StreamRows"/>). Used by one thread.
+/// it owns: every event through one prepared INSERT into the current half of the events
+/// (<see cref="EventHalves"/>), its rows written by <see cref="EventRows"/> into the chunks of a
+/// <see cref="DuckDbRowFunction"/>, then each stream's new counts (<see cref="StreamRows"/>).
+/// Used by one thread.
 /// </summary>
 internal sealed class FlushGroupWriter : IFlushGroupWriter
 {
     private readonly DuckDbConnection _connection;
     private readonly StreamRows _streamRows;
     private readonly Dictionary<StreamKey, (StreamState State, bool HasRow)> _latest = [];
-    private EventChunk? _chunk;
+    private readonly EventInserter? _events;
 
     public FlushGroupWriter(DuckDbConnection connection)
     {
@@ -23,10 +25,11 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
         try
         {
             _streamRows = new StreamRows(connection);
+            _events = new EventInserter(connection, DuckDbSchema.EventTables);
         }
         catch
         {
-            connection.Dispose();
+            Dispose();
             throw;
         }
     }
@@ -45,19 +48,7 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
         _connection.Execute("BEGIN TRANSACTION");
         try
         {
-            long events = 0;
-            using (var appender = _connection.CreateAppender(EventHalves.TableOf(half)))
-            {
-                var chunk = _chunk ??= new EventChunk(appender);
-                chunk.Reset();
-                foreach (var pending in group)
-                {
-                    chunk.Add(pending.Flush, appender);
-                    events += pending.Flush.EventCount;
-                }
-                chunk.AppendTo(appender);
-                appender.Flush();
-            }
+            var events = _events!.Insert(group, (int)(half & 1));
 
             // Each stream's counts are written once, with the state of its latest flush in the group.
             _latest.Clear();
@@ -84,8 +75,8 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
 
     public void Dispose()
     {
-        _chunk?.Dispose();
-        _streamRows.Dispose();
+        _events?.Dispose();
+        _streamRows?.Dispose();
         _connection.Dispose();
     }
 

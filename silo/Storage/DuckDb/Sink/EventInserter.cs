@@ -1,0 +1,82 @@
+using Ingest.Silo.Storage.DuckDb.Native;
+
+namespace Ingest.Silo.Storage.DuckDb.Sink;
+
+/// <summary>
+/// Inserts the events of a group of flushes into an event table, in the connection's current
+/// transaction: one INSERT per event table, prepared once, reading <see cref="EventRows"/> through
+/// a <see cref="DuckDbRowFunction"/>. Used by one thread.
+/// </summary>
+internal sealed class EventInserter : IDisposable
+{
+    private static readonly (string Name, DuckDbType Type)[] Columns =
+        [("stream_id", DuckDbType.Varchar), ("seq", DuckDbType.BigInt), ("received_at", DuckDbType.TimestampTz), ("payload", DuckDbType.Varchar)];
+
+    private readonly EventRows _rows = new();
+    private readonly DuckDbRowFunction _function;
+    private readonly DuckDbPreparedStatement[] _inserts;
+
+    /// <param name="tables">The event tables it may insert into, all shaped like <c>events</c>.</param>
+    public EventInserter(DuckDbConnection connection, IReadOnlyList<string> tables)
+    {
+        _function = DuckDbRowFunction.Register(connection, "ingest_event_rows", ColumnsOf(connection, tables[0]));
+        _inserts = new DuckDbPreparedStatement[tables.Count];
+        try
+        {
+            for (var i = 0; i < tables.Count; i++)
+                _inserts[i] = connection.Prepare($"INSERT INTO {tables[i]} SELECT * FROM {_function.Call}");
+        }
+        catch
+        {
+            Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Inserts the group's events into table <paramref name="table"/> (an index into the tables given).</summary>
+    /// <returns>The events inserted.</returns>
+    public long Insert(List<PendingFlush> group, int table)
+    {
+        var events = _rows.Start(group);
+        try
+        {
+            if (events > 0)
+                _function.Run(_inserts[table], _rows, events);
+            return events;
+        }
+        finally
+        {
+            _rows.Clear();
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var insert in _inserts)
+            insert?.Dispose();
+    }
+
+    /// <summary>
+    /// The table's column types as DuckDB has them (the payload is JSON, which a plain VARCHAR
+    /// would be cast to, and parsed again), checked against what <see cref="EventRows"/> writes.
+    /// </summary>
+    private static (string Name, DuckDbLogicalTypeHandle Type)[] ColumnsOf(DuckDbConnection connection, string table)
+    {
+        using var appender = connection.CreateAppender(table);
+        if (appender.ColumnCount != Columns.Length)
+            throw new DuckDbException($"Table {table} has {appender.ColumnCount} columns; expected stream_id, seq, received_at, payload.");
+        var columns = new (string Name, DuckDbLogicalTypeHandle Type)[Columns.Length];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var type = appender.ColumnType(i);
+            var id = NativeMethods.LogicalType.TypeId(type);
+            if (id != Columns[i].Type)
+            {
+                type.Dispose();
+                throw new DuckDbException($"Column {i + 1} of table {table} is {id}; expected {Columns[i].Type}.");
+            }
+            columns[i] = (Columns[i].Name, type);
+        }
+        return columns;
+    }
+}
