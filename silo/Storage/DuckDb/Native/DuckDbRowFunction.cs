@@ -135,7 +135,7 @@ internal sealed unsafe class DuckDbRowFunction
         {
             function = From(NativeMethods.TableFunctions.FunctionExtraInfo(info));
             var rows = Volatile.Read(ref function._source) is { } source ? source.Fill(output) : 0;
-            NativeMethods.TableFunctions.SetOutputSize(output, (ulong)rows);
+            NativeMethods.DataChunk.SetSize(output, (ulong)rows);
         }
         catch (Exception exception)
         {

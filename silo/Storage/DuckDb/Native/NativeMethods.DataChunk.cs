@@ -24,10 +24,17 @@ internal static partial class NativeMethods
         [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_get_vector")]
         internal static partial IntPtr Vector(DuckDbDataChunkHandle chunk, ulong column);
 
+        /// <summary>A vector of a chunk DuckDB owns and lends (a table function's output).</summary>
+        [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_get_vector")]
+        internal static partial IntPtr Vector(IntPtr chunk, ulong column);
+
         [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_get_size")]
         internal static partial ulong Size(DuckDbDataChunkHandle chunk);
 
         [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_set_size")]
         internal static partial void SetSize(DuckDbDataChunkHandle chunk, ulong size);
+
+        [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_set_size")]
+        internal static partial void SetSize(IntPtr chunk, ulong size);
     }
 }

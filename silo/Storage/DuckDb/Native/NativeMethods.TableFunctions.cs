@@ -64,12 +64,5 @@ internal static partial class NativeMethods
 
         [LibraryImport(Library, EntryPoint = "duckdb_function_set_error", StringMarshalling = StringMarshalling.Utf8)]
         internal static partial void SetFunctionError(IntPtr info, string error);
-
-        /// <summary>A vector of a chunk DuckDB owns (the output of a scan).</summary>
-        [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_get_vector")]
-        internal static partial IntPtr OutputVector(IntPtr chunk, ulong column);
-
-        [LibraryImport(Library, EntryPoint = "duckdb_data_chunk_set_size")]
-        internal static partial void SetOutputSize(IntPtr chunk, ulong size);
     }
 }

@@ -37,10 +37,10 @@ internal sealed unsafe class EventRows : IDuckDbChunkSource
 
     public int Fill(IntPtr chunk)
     {
-        var streamIds = NativeMethods.TableFunctions.OutputVector(chunk, 0);
-        var seqs = (long*)NativeMethods.Vector.Data(NativeMethods.TableFunctions.OutputVector(chunk, 1));
-        var receivedAts = (long*)NativeMethods.Vector.Data(NativeMethods.TableFunctions.OutputVector(chunk, 2));
-        var payloadVector = NativeMethods.TableFunctions.OutputVector(chunk, 3);
+        var streamIds = NativeMethods.DataChunk.Vector(chunk, 0);
+        var seqs = (long*)NativeMethods.Vector.Data(NativeMethods.DataChunk.Vector(chunk, 1));
+        var receivedAts = (long*)NativeMethods.Vector.Data(NativeMethods.DataChunk.Vector(chunk, 2));
+        var payloadVector = NativeMethods.DataChunk.Vector(chunk, 3);
         var rows = 0;
         while (rows < _capacity && _flush < _group.Count)
         {

@@ -81,7 +81,7 @@ public sealed class DuckDbRowFunctionTests
 
         public int Fill(IntPtr chunk)
         {
-            var values = (long*)NativeMethods.Vector.Data(NativeMethods.TableFunctions.OutputVector(chunk, 0));
+            var values = (long*)NativeMethods.Vector.Data(NativeMethods.DataChunk.Vector(chunk, 0));
             var rows = (int)Math.Min(count - _next, (long)NativeMethods.Helpers.VectorSize());
             for (var i = 0; i < rows; i++)
                 values[i] = _next++;
