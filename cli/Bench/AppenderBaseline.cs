@@ -64,22 +64,18 @@ internal static class AppenderBaseline
     /// <summary>A data chunk of the event table's own column types, so the appender casts nothing.</summary>
     private static unsafe DuckDbDataChunkHandle EventChunk(DuckDbConnection connection)
     {
-        using var appender = connection.CreateAppender(DuckDbSchema.EventTables[0]);
-        var types = new DuckDbLogicalTypeHandle[appender.ColumnCount];
+        var columns = EventInserter.ColumnsOf(connection, DuckDbSchema.EventTables[0]);
         try
         {
-            var pointers = stackalloc IntPtr[types.Length];
-            for (var i = 0; i < types.Length; i++)
-            {
-                types[i] = appender.ColumnType(i);
-                pointers[i] = types[i].DangerousGetHandle();
-            }
-            return NativeMethods.DataChunk.Create(pointers, (ulong)types.Length);
+            var pointers = stackalloc IntPtr[columns.Length];
+            for (var i = 0; i < columns.Length; i++)
+                pointers[i] = columns[i].Type.DangerousGetHandle();
+            return NativeMethods.DataChunk.Create(pointers, (ulong)columns.Length);
         }
         finally
         {
-            foreach (var type in types)
-                type?.Dispose();
+            foreach (var (_, type) in columns)
+                type.Dispose();
         }
     }
 

@@ -59,8 +59,9 @@ internal sealed class EventInserter : IDisposable
     /// <summary>
     /// The table's column types as DuckDB has them (the payload is JSON, which a plain VARCHAR
     /// would be cast to, and parsed again), checked against what <see cref="EventRows"/> writes.
+    /// The caller owns the types.
     /// </summary>
-    private static (string Name, DuckDbLogicalTypeHandle Type)[] ColumnsOf(DuckDbConnection connection, string table)
+    public static (string Name, DuckDbLogicalTypeHandle Type)[] ColumnsOf(DuckDbConnection connection, string table)
     {
         using var appender = connection.CreateAppender(table);
         if (appender.ColumnCount != Columns.Length)
