@@ -6,8 +6,6 @@ namespace Ingest.Grains;
 /// <param name="Exclusive">
 /// Only this node writes the sink (a DuckDB file, which one process at a time opens), so a live
 /// activation already knows what the sink holds of its stream, and need not load it again when the
-/// stream reopens. Such a sink must also take a stream's writes in the order they were made and
-/// refuse one that follows a failed one (<see cref="StreamFlush.Follows"/>), since a stream may then
-/// have two writes in flight. False for storage other nodes write too.
+/// stream reopens. False for storage other nodes write too.
 /// </param>
 public sealed record SinkPort(StorageSinks Sink, IEventSink Writer, IStreamStore Store, bool Exclusive = false);

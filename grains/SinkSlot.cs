@@ -12,12 +12,6 @@ internal sealed class SinkSlot(SinkPort port)
 
     public long Position => Row?.Position ?? 0;
 
-    /// <summary>
-    /// While the stream's flights are in the air, the state the sink stands at once they have
-    /// committed, which a further flight goes on from; null with none in the air.
-    /// </summary>
-    public StreamState? Sent { get; set; }
-
     public async ValueTask LoadAsync(Contracts.StreamKey key, CancellationToken cancellationToken)
     {
         Row = await Port.Store.LoadAsync(key, cancellationToken);

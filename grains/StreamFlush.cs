@@ -24,15 +24,6 @@ public sealed record StreamFlush(StreamState State, IReadOnlyList<EventBatch> Ba
     /// </summary>
     public bool SinkHasRow { get; init; }
 
-    /// <summary>
-    /// True when the grain sent this write while its previous write of the stream to the same sink
-    /// was still in progress, taking that one to commit. Only an exclusive sink (<see
-    /// cref="SinkPort.Exclusive"/>) is sent such writes; it must take a stream's writes in the
-    /// order they were made, and refuse this one (<see cref="PrecedingWriteFailedException"/>) if
-    /// the previous one failed, or the stream would have a gap.
-    /// </summary>
-    public bool Follows { get; init; }
-
     public long EventCount
     {
         get

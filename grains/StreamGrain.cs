@@ -15,16 +15,10 @@ namespace Ingest.Grains;
 /// A flush started by the timer or by a threshold is a flight: the grain takes further calls while
 /// its sinks commit it, and lands it in a turn of its own once they have (<see
 /// cref="IGrainContext.WhenDone"/>), so events that arrive meanwhile start their own delay at
-/// once rather than after the commit. A stream whose sinks are all exclusive (<see
-/// cref="SinkPort.Exclusive"/>) may have a second flight in the air, going on from where the first
-/// will leave it (<see cref="StreamFlush.Follows"/>): its events then wait for the timer and one
-/// commit, not for the commit before theirs as well, which at high rates is most of an event's
-/// wait. Such a sink takes a stream's writes in order and refuses one that follows a failed one,
-/// and flights land oldest first; if one fails, the ones after it are landed with it and all their
-/// events are written again. Otherwise one flight at a time: a flush that comes due meanwhile waits
+/// once rather than after the commit. One flight at a time: a flush that comes due meanwhile waits
 /// for it to land, so a stream's writes reach its sinks in order. The stream's state (<see
 /// cref="Progress"/>) moves only when a flight lands. Calls that must see their events durable
-/// (flush, close, reopen, deactivation) land the flights and write the rest before they answer.
+/// (flush, close, reopen, deactivation) land the flight and write the rest before they answer.
 /// </para>
 /// <para>
 /// Every event takes the stream's next sequence number. A batch that names its first
@@ -38,7 +32,6 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 {
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(5);
     private const int MaxConflictAttempts = 4;
-    private const int MaxFlights = 2;
 
     private readonly StreamKey _key;
     private readonly SinkSlot[] _slots;
@@ -46,14 +39,11 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private readonly IGrainContext _context;
     private readonly IStreamNotifier _notifier;
     private readonly FlushOptions _options;
-    // Whether a second flight may take off while one is in the air (see the remarks).
-    private readonly bool _pipelined;
     private PendingEvents _pending = new();
-    // The events of a landed flight, kept for the next to take off.
-    private PendingEvents? _spare;
-    // The flights in the air, oldest first; their events precede _pending's.
-    private readonly List<Flight> _flights = new(MaxFlights);
-    // The timer came due while no further flight could take off: the next one starts when one lands.
+    // The events of the flight in progress; empty when there is none. They precede _pending's.
+    private PendingEvents _flying = new();
+    private Flight? _flight;
+    // The timer came due during a flight: the next one starts when it lands.
     private bool _flushDue;
     private StreamState? _state;
     private bool _stateDirty;
@@ -72,7 +62,6 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         _key = key;
         _slots = [.. sinks.Select(port => new SinkSlot(port))];
         _deployed = sinks.Aggregate(StorageSinks.None, (all, port) => all | port.Sink);
-        _pipelined = sinks.All(port => port.Exclusive);
         _context = context;
         _notifier = notifier;
         _options = options;
@@ -146,7 +135,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     public async ValueTask AppendAsync(EventBatch batch)
     {
         var state = EnsureOpened();
-        var next = state.Position + FlyingEntries() + _pending.Entries + 1;
+        var next = state.Position + _flying.Entries + _pending.Entries + 1;
         var first = batch.FirstSeq == 0 ? next : batch.FirstSeq;
         if (first > next)
             throw new StreamSequenceException(_key, next - 1, first);
@@ -161,11 +150,11 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         // next batch overdue, and flush one batch at a time.
         if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
         {
-            // A caller that outpaces storage waits here for the oldest flight, so a stream holds
-            // at most a threshold's worth more than its flights; one whose storage is failing
-            // waits for the write itself and hears why.
-            if (_flights.Count >= FlightLimit())
-                await LandOldestAsync();
+            // A caller that outpaces storage waits here for the flight before, so a stream holds
+            // at most two thresholds' worth; one whose storage is failing waits for the write
+            // itself and hears why.
+            if (_flight is not null)
+                await LandAsync();
             if (_failedFlushes > 0)
                 await FlushCoreAsync(CancellationToken.None);
             else
@@ -231,68 +220,38 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     {
         _flushTimer?.Dispose();
         _flushTimer = null;
-        if (_flights.Count == 0 && _failedFlushes > 0)
+        if (_flight is not null)
+            _flushDue = true;
+        else if (_failedFlushes > 0)
             await FlushCoreAsync(CancellationToken.None);
         else
             TakeOff();
     }
 
-    /// <summary>
-    /// Starts a flight of everything pending, unless nothing is pending or no further flight may
-    /// take off; then it starts when one lands.
-    /// </summary>
+    /// <summary>Starts a flight of everything pending, unless one is in progress or nothing is pending.</summary>
     private void TakeOff()
     {
-        if (_flights.Count >= FlightLimit())
-        {
-            _flushDue = true;
-            return;
-        }
         _flushDue = false;
-        if (_state is null || (_pending.IsEmpty && !_stateDirty))
+        if (_flight is not null || _state is null || (_pending.IsEmpty && !_stateDirty))
             return;
-        // A second flight goes on from where the first will leave the stream.
-        var current = _flights.Count > 0 ? _flights[^1].Next : _state;
+        var current = _state;
         var next = Advance(current, _pending);
-        var writes = StartWrites(current, next, flight: true, follows: _flights.Count > 0, CancellationToken.None);
-        var flight = new Flight(writes, current, next, _stateDirty, _pending);
-        _pending = _spare ?? new PendingEvents();
-        _spare = null;
-        _flights.Add(flight);
+        var writes = StartWrites(current, next, CancellationToken.None);
+        (_flying, _pending) = (_pending, _flying);
+        var flight = new Flight(writes, current, next, _stateDirty);
+        _flight = flight;
         _stateDirty = false;
         _flushTimer?.Dispose();
         _flushTimer = null;
         _context.WhenDone(flight.Landed, () => OnFlightLandedAsync(flight));
     }
 
-    /// <summary>
-    /// How many flights may be in the air: two for a stream whose sinks are all exclusive (they
-    /// take its writes in order and refuse one that follows a failed one), while nothing is
-    /// failing; otherwise one.
-    /// </summary>
-    private int FlightLimit() =>
-        _pipelined && _failedFlushes == 0 && !_flights.Exists(flight => Array.Exists(flight.Writes, write => write.IsFaulted || write.IsCanceled))
-            ? MaxFlights
-            : 1;
-
-    private long FlyingEntries()
-    {
-        long entries = 0;
-        foreach (var flight in _flights)
-            entries += flight.Events.Entries;
-        return entries;
-    }
-
     private async ValueTask OnFlightLandedAsync(Flight flight)
     {
         // A call that needed the flight landed it already.
-        if (!_flights.Contains(flight))
+        if (_flight != flight)
             return;
-        // Flights land oldest first: a later one that ended first waits for the one before it.
-        Exception? failure = null;
-        while (failure is null && _flights.Count > 0 && _flights[0].Landed.IsCompleted)
-            failure = await LandOldestAsync();
-        if (failure is StreamConflictException)
+        if (Land() is StreamConflictException)
         {
             // Another node wrote the stream: the flush learns how far and sends what is missing.
             await FlushCoreAsync(CancellationToken.None);
@@ -303,58 +262,39 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         }
     }
 
-    /// <summary>Waits for every flight in the air and lands them.</summary>
+    /// <summary>Waits for the flight in progress, if any, and lands it.</summary>
     private async ValueTask LandAsync()
     {
-        while (_flights.Count > 0)
-            await LandOldestAsync();
+        if (_flight is not { } flight)
+            return;
+        await flight.Landed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        if (_flight == flight)
+            Land();
     }
 
     /// <summary>
-    /// Waits for the oldest flight and takes it in: the stream moves on to its state. If it failed,
-    /// the flights after it are waited for too (a sink refuses those that follow a failed write),
-    /// and all their events go back in front of what came since, to be written again with them.
+    /// Takes in the ended flight: the stream moves on to its state, or its events go back in front
+    /// of what came since, to be written again with them.
     /// </summary>
     /// <returns>What failed the flight; null if it succeeded.</returns>
-    private async ValueTask<Exception?> LandOldestAsync()
+    private Exception? Land()
     {
-        var flight = _flights[0];
-        await flight.Landed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_flights.Count == 0 || _flights[0] != flight)
-            return null;
+        var flight = _flight!;
+        _flight = null;
         var failure = flight.Failure();
         if (failure is null)
         {
-            _flights.RemoveAt(0);
-            flight.Events.Clear();
-            _spare = flight.Events;
-            if (_flights.Count == 0)
-                ForgetSent();
+            _flying.Clear();
             Stored(flight.Current, flight.Next);
             return null;
         }
-        foreach (var later in _flights)
-            await later.Landed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        var events = new PendingEvents();
-        foreach (var landed in _flights)
-        {
-            events.AddAll(landed.Events);
-            _stateDirty |= landed.StateDirty;
-        }
-        events.AddAll(_pending);
-        _pending = events;
-        _flights.Clear();
-        ForgetSent();
+        _flying.AddAll(_pending);
+        _pending.Clear();
+        (_flying, _pending) = (_pending, _flying);
+        _stateDirty |= flight.StateDirty;
         if (failure is not StreamConflictException)
             Failed(failure);
         return failure;
-    }
-
-    /// <summary>With no flight in the air, each sink stands where its last successful write left it.</summary>
-    private void ForgetSent()
-    {
-        foreach (var slot in _slots)
-            slot.Sent = null;
     }
 
     private static StreamState Advance(StreamState current, PendingEvents pending) => current with
@@ -376,7 +316,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
                 return;
             var current = _state;
             var next = Advance(current, _pending);
-            var writes = StartWrites(current, next, flight: false, follows: false, cancellationToken);
+            var writes = StartWrites(current, next, cancellationToken);
             try
             {
                 await Task.WhenAll(writes);
@@ -409,7 +349,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// </summary>
     private async ValueTask RefreshAsync(CancellationToken cancellationToken)
     {
-        System.Diagnostics.Debug.Assert(_flights.Count == 0, "A flight's events would be dropped as duplicates of themselves.");
+        System.Diagnostics.Debug.Assert(_flight is null, "A flight's events would be dropped as duplicates of themselves.");
         var previous = EnsureOpened();
         foreach (var slot in _slots)
         {
@@ -440,29 +380,15 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// write landed before a crash and another sink's did not) is sent nothing that would move its
     /// row back, or it would be sent its own events again later: at most a close it lacks.
     /// </summary>
-    /// <param name="flight">
-    /// Whether the write is a flight's: the sink is then taken to stand at its state from now on,
-    /// where a second flight goes on from (<see cref="SinkSlot.Sent"/>).
-    /// </param>
-    /// <param name="follows">Whether the sink's previous write is still in the air (<see cref="StreamFlush.Follows"/>).</param>
-    private Task WriteSlotAsync(SinkSlot slot, StreamState next, bool flight, bool follows, CancellationToken cancellationToken)
+    private Task WriteSlotAsync(SinkSlot slot, StreamState next, CancellationToken cancellationToken)
     {
-        var sinkState = slot.Sent ?? slot.Row;
-        StreamFlush flush;
-        if (sinkState is { } ahead && ahead.Position > next.Position)
+        if (slot.Row is { } ahead && ahead.Position > next.Position)
         {
-            if (ahead.ClosedAt == next.ClosedAt)
-                return Task.CompletedTask;
-            flush = new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position, SinkHasRow = true, Follows = follows };
+            return ahead.ClosedAt == next.ClosedAt
+                ? Task.CompletedTask
+                : WriteAsync(slot, new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position, SinkHasRow = true }, cancellationToken);
         }
-        else
-        {
-            var position = sinkState?.Position ?? 0;
-            flush = new StreamFlush(next, _pending.After(position)) { SinkPosition = position, SinkHasRow = sinkState is not null, Follows = follows };
-        }
-        if (flight)
-            slot.Sent = flush.State;
-        return WriteAsync(slot, flush, cancellationToken);
+        return WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position, SinkHasRow = slot.Row is not null }, cancellationToken);
     }
 
     private static async Task WriteAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken)
@@ -472,8 +398,8 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     }
 
     /// <summary>Writes what each sink the stream goes to lacks to reach <paramref name="next"/>.</summary>
-    private Task[] StartWrites(StreamState current, StreamState next, bool flight, bool follows, CancellationToken cancellationToken) =>
-        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlotAsync(slot, next, flight, follows, cancellationToken))];
+    private Task[] StartWrites(StreamState current, StreamState next, CancellationToken cancellationToken) =>
+        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlotAsync(slot, next, cancellationToken))];
 
     /// <summary>Every sink holds <paramref name="next"/>: the stream moves on, and subscribers hear of it.</summary>
     private void Stored(StreamState current, StreamState next)
@@ -512,8 +438,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// <param name="Current">The stream's state when it started.</param>
     /// <param name="Next">The state the stream is in once every write has succeeded.</param>
     /// <param name="StateDirty">Whether it carries a change of state not yet written (an open or close).</param>
-    /// <param name="Events">What it writes; they follow the events of the flights before it.</param>
-    private sealed record Flight(Task[] Writes, StreamState Current, StreamState Next, bool StateDirty, PendingEvents Events)
+    private sealed record Flight(Task[] Writes, StreamState Current, StreamState Next, bool StateDirty)
     {
         public Task Landed { get; } = Task.WhenAll(Writes);
 

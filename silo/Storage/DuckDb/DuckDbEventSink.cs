@@ -1,4 +1,3 @@
-using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Storage.DuckDb.Sink;
 using Microsoft.Extensions.Logging;
@@ -10,12 +9,6 @@ namespace Ingest.Silo.Storage.DuckDb;
 /// being written, and the next transaction takes all of them at once. One dedicated thread owns
 /// the writing connection. A flush's task completes only once its transaction has committed.
 /// </summary>
-/// <remarks>
-/// Flushes are written in the order they came, also when they had to wait for room, and a flush
-/// that follows a failed one of its stream (<see cref="StreamFlush.Follows"/>) is refused: the
-/// file is this node's alone (<see cref="SinkPort.Exclusive"/>), so a stream may have two
-/// flushes in flight.
-/// </remarks>
 public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 {
     // Rough per-row and per-flush costs beyond the payload, so tiny events still count against the bound.
@@ -39,11 +32,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private long _queuedBytes;
     private long _queuedEvents;
     private long _oldestQueued;
-    // Flushes waiting for room, in the order they came; they join the queue in that order.
-    private readonly LinkedList<PendingFlush> _waiting = new();
+    private TaskCompletionSource _spaceFreed = NewSignal();
     private bool _closing;
-    // Streams whose last write failed: a flush that follows it is refused. The writer thread's.
-    private readonly HashSet<StreamKey> _failedStreams = [];
 
     private long _commits;
     private long _failedCommits;
@@ -110,72 +100,62 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(flush);
         var pending = new PendingFlush(flush, FlushMeasure.Measure(flush, RowOverhead));
-        LinkedListNode<PendingFlush> waiting;
-        lock (_gate)
-        {
-            ObjectDisposedException.ThrowIf(_closing, this);
-            if (_waiting.Count == 0 && Fits(pending))
-            {
-                Enqueue(pending);
-                return new ValueTask(pending.Task);
-            }
-            waiting = _waiting.AddLast(pending);
-        }
-        return WaitForRoomAsync(waiting, cancellationToken);
+        return TryEnqueue(pending, out var spaceFreed)
+            ? new ValueTask(pending.Task)
+            : EnqueueWhenFreeAsync(pending, spaceFreed, cancellationToken);
     }
 
     /// <summary>Writes everything already queued, then stops the writer and closes its connection.</summary>
     public async ValueTask DisposeAsync()
     {
-        PendingFlush[] waiting;
+        TaskCompletionSource spaceFreed;
         lock (_gate)
         {
             _closing = true;
             Monitor.PulseAll(_gate);
-            waiting = [.. _waiting];
-            _waiting.Clear();
+            spaceFreed = _spaceFreed;
         }
-        // Writers still waiting for room find the sink closed.
-        foreach (var pending in waiting)
-            pending.TrySetException(new ObjectDisposedException(nameof(DuckDbEventSink)));
+        // Writers still waiting for room wake up to find the sink closed.
+        spaceFreed.TrySetResult();
         await _loop.ConfigureAwait(false);
         Interlocked.Exchange(ref _checkpointer, null)?.Dispose();
     }
 
-    // An empty queue takes any flush, however big, or that flush could never be written.
-    private bool Fits(PendingFlush pending) => _queuedBytes == 0 || _queuedBytes + pending.Bytes <= _maxQueuedBytes;
+    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-    /// <summary>Under the gate.</summary>
-    private void Enqueue(PendingFlush pending)
+    private bool TryEnqueue(PendingFlush pending, out Task spaceFreed)
     {
-        _queue.Add(pending);
-        _queuedBytes += pending.Bytes;
-        var queuedBefore = _queuedEvents;
-        _queuedEvents += pending.Flush.EventCount;
-        if (_queue.Count == 1)
-            _oldestQueued = _time.GetTimestamp();
-        // The writer waits for the first flush, and then perhaps for enough events to commit.
-        if (_queue.Count == 1 || (queuedBefore < _commitEvents && _queuedEvents >= _commitEvents))
-            Monitor.Pulse(_gate);
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closing, this);
+            // An empty queue takes any flush, however big, or that flush could never be written.
+            if (_queuedBytes == 0 || _queuedBytes + pending.Bytes <= _maxQueuedBytes)
+            {
+                _queue.Add(pending);
+                _queuedBytes += pending.Bytes;
+                var queuedBefore = _queuedEvents;
+                _queuedEvents += pending.Flush.EventCount;
+                if (_queue.Count == 1)
+                    _oldestQueued = _time.GetTimestamp();
+                // The writer waits for the first flush, and then perhaps for enough events to commit.
+                if (_queue.Count == 1 || (queuedBefore < _commitEvents && _queuedEvents >= _commitEvents))
+                    Monitor.Pulse(_gate);
+                spaceFreed = Task.CompletedTask;
+                return true;
+            }
+            spaceFreed = _spaceFreed.Task;
+            return false;
+        }
     }
 
-    private async ValueTask WaitForRoomAsync(LinkedListNode<PendingFlush> waiting, CancellationToken cancellationToken)
+    private async ValueTask EnqueueWhenFreeAsync(PendingFlush pending, Task spaceFreed, CancellationToken cancellationToken)
     {
-        var pending = waiting.Value;
-        // Only a flush still waiting can be taken back; one the writer has queued is past that.
-        await using (cancellationToken.Register(() =>
+        do
         {
-            lock (_gate)
-            {
-                if (waiting.List is null)
-                    return;
-                _waiting.Remove(waiting);
-            }
-            pending.TrySetCanceled(cancellationToken);
-        }))
-        {
-            await pending.Task.ConfigureAwait(false);
+            await spaceFreed.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
+        while (!TryEnqueue(pending, out spaceFreed));
+        await pending.Task.ConfigureAwait(false);
     }
 
     private void RunWriter()
@@ -206,6 +186,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private List<PendingFlush>? TakeGroup()
     {
         List<PendingFlush> group;
+        TaskCompletionSource spaceFreed;
         lock (_gate)
         {
             while (true)
@@ -227,20 +208,15 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             group = _queue;
             _queue = _spare;
             _queuedBytes = 0;
-            // The flushes that waited for room take it, first come first.
-            while (_waiting.First is { } first && Fits(first.Value))
-            {
-                _waiting.RemoveFirst();
-                Enqueue(first.Value);
-            }
+            spaceFreed = _spaceFreed;
+            _spaceFreed = NewSignal();
         }
+        spaceFreed.TrySetResult();
         return group;
     }
 
     private void WriteGroup(List<PendingFlush> group)
     {
-        if (_failedStreams.Count > 0 && RefuseFollowersOfFailures(group) == 0)
-            return;
         var started = _time.GetTimestamp();
         try
         {
@@ -260,38 +236,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             Interlocked.Increment(ref _failedCommits);
             LogWriteFailed(group.Count, exception);
             foreach (var pending in group)
-            {
-                _failedStreams.Add(pending.Flush.State.Key);
                 pending.TrySetException(exception);
-            }
         }
-    }
-
-    /// <summary>
-    /// Refuses the flushes that follow a failed write of their stream, and takes them out of the
-    /// group. A flush that does not follow one (the grain's retry, written once everything before
-    /// it has landed) clears its stream.
-    /// </summary>
-    /// <returns>The flushes left to write.</returns>
-    private int RefuseFollowersOfFailures(List<PendingFlush> group)
-    {
-        var refused = 0;
-        foreach (var pending in group)
-        {
-            var key = pending.Flush.State.Key;
-            if (!pending.Flush.Follows)
-            {
-                _failedStreams.Remove(key);
-            }
-            else if (_failedStreams.Contains(key))
-            {
-                pending.TrySetException(new PrecedingWriteFailedException(key));
-                refused++;
-            }
-        }
-        if (refused > 0)
-            group.RemoveAll(pending => pending.Task.IsFaulted);
-        return group.Count;
     }
 
     /// <summary>
