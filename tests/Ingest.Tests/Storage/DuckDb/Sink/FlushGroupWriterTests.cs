@@ -1,4 +1,5 @@
 using Ingest.Contracts;
+using Ingest.Silo.Storage;
 using Ingest.Silo.Storage.DuckDb;
 using Ingest.Silo.Storage.DuckDb.Sink;
 using static Ingest.Tests.Storage.DuckDb.TestStreams;
@@ -47,6 +48,35 @@ public sealed class FlushGroupWriterTests
         Assert.Equal("http", rowC.GetProperty("transport").GetString());
         Assert.Equal(System.Text.Json.JsonValueKind.Null, rowC.GetProperty("remote_addr").ValueKind);
         Assert.Equal("2026-11-21 12:01:00.123456+00", rowC.GetProperty("closed_at").GetString());
+    }
+
+    [Fact]
+    public async Task A_commit_of_more_streams_than_a_chunk_holds_records_every_streams_counts_and_close()
+    {
+        await using var kit = StorageTestKit.Create();
+        // Every other stream closes; each has one to three events.
+        var flushes = Enumerable.Range(0, 3000)
+            .Select(i => Flush(Opened(), i % 2 == 0 ? Start.AddMinutes(1) : null, Batch(Start, Events(1, 1 + (i % 3)))))
+            .ToList();
+        var later = flushes.Take(10).Select(f => Flush(f.State, Batch(Start, Events((int)f.State.Events + 1, 1))) with { SinkHasRow = true }).ToList();
+
+        using (var writer = new FlushGroupWriter(kit.Database.Connect()))
+        {
+            writer.Write([.. flushes.Select(f => new PendingFlush(f, 0))]);
+            writer.Write([.. later.Select(f => new PendingFlush(f, 0))]);
+        }
+
+        var progress = (await kit.QueryRowsAsync(
+            "SELECT count(*) AS n, count(DISTINCT version) AS versions, count(closed_at) AS closed, sum(events) AS events FROM stream_progress"))[0];
+        Assert.Equal(3010, progress.GetProperty("n").GetInt64());
+        Assert.Equal(2, progress.GetProperty("versions").GetInt64());
+        Assert.Equal(1500 + 5, progress.GetProperty("closed").GetInt64());
+        Assert.Equal(flushes.Sum(f => f.State.Events) + later.Sum(f => f.State.Events), progress.GetProperty("events").GetInt64());
+        var streams = await kit.QueryRowsAsync("SELECT id, events, closed_at IS NOT NULL AS closed FROM streams");
+        var expected = flushes.Skip(10).Concat(later).ToDictionary(f => f.State.Key.Value, f => (f.State.Events, f.State.ClosedAt is not null));
+        Assert.Equal(expected.Count, streams.Length);
+        Assert.All(streams, row => Assert.Equal(
+            expected[row.GetProperty("id").GetString()!], (row.GetProperty("events").GetInt64(), row.GetProperty("closed").GetBoolean())));
     }
 
     [Fact]
