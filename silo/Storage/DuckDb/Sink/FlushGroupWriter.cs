@@ -17,6 +17,9 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
     private readonly StreamRows _streamRows;
     private readonly Dictionary<StreamKey, (StreamState State, bool HasRow)> _latest = [];
     private readonly EventInserter? _events;
+    // Prepared once: run as plain SQL, each is parsed, bound and planned at every commit.
+    private readonly DuckDbPreparedStatement? _begin;
+    private readonly DuckDbPreparedStatement? _commit;
 
     public FlushGroupWriter(DuckDbConnection connection)
     {
@@ -26,6 +29,8 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
         {
             _streamRows = new StreamRows(connection);
             _events = new EventInserter(connection, DuckDbSchema.EventTables);
+            _begin = connection.Prepare("BEGIN TRANSACTION");
+            _commit = connection.Prepare("COMMIT");
         }
         catch
         {
@@ -45,7 +50,7 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
     public (long Events, int Streams) Write(List<PendingFlush> group)
     {
         var half = Halves.Current;
-        _connection.Execute("BEGIN TRANSACTION");
+        _begin!.ExecuteNonQuery();
         try
         {
             var events = _events!.Insert(group, (int)(half & 1));
@@ -60,7 +65,7 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
             }
             _streamRows.Write(_connection, _latest.Values);
 
-            _connection.Execute("COMMIT");
+            _commit!.ExecuteNonQuery();
             Halves.Committed(half);
             return (events, _latest.Count);
         }
@@ -75,6 +80,8 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
 
     public void Dispose()
     {
+        _begin?.Dispose();
+        _commit?.Dispose();
         _events?.Dispose();
         _streamRows?.Dispose();
         _connection.Dispose();
