@@ -17,9 +17,6 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
     private readonly StreamRows _streamRows;
     private readonly Dictionary<StreamKey, (StreamState State, bool HasRow)> _latest = [];
     private readonly EventInserter? _events;
-    // Prepared once: run as plain SQL, each is parsed, bound and planned at every commit.
-    private readonly DuckDbPreparedStatement? _begin;
-    private readonly DuckDbPreparedStatement? _commit;
 
     public FlushGroupWriter(DuckDbConnection connection)
     {
@@ -29,8 +26,6 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
         {
             _streamRows = new StreamRows(connection);
             _events = new EventInserter(connection, DuckDbSchema.EventTables);
-            _begin = connection.Prepare("BEGIN TRANSACTION");
-            _commit = connection.Prepare("COMMIT");
         }
         catch
         {
@@ -50,7 +45,7 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
     public (long Events, int Streams) Write(List<PendingFlush> group)
     {
         var half = Halves.Current;
-        _begin!.ExecuteNonQuery();
+        _connection.Execute("BEGIN TRANSACTION");
         try
         {
             var events = _events!.Insert(group, (int)(half & 1));
@@ -65,7 +60,7 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
             }
             _streamRows.Write(_connection, _latest.Values);
 
-            _commit!.ExecuteNonQuery();
+            _connection.Execute("COMMIT");
             Halves.Committed(half);
             return (events, _latest.Count);
         }
@@ -80,8 +75,6 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
 
     public void Dispose()
     {
-        _begin?.Dispose();
-        _commit?.Dispose();
         _events?.Dispose();
         _streamRows?.Dispose();
         _connection.Dispose();
