@@ -63,10 +63,18 @@ internal sealed class StreamRows : IDisposable
             _version = new DuckDbColumn(chunk, 0).GetInt64(0);
             _unfolded = new DuckDbColumn(chunk, 1).GetInt64(0);
         }
-        // The function keeps the types for as long as the database.
-        var columns = ProgressRows.Columns.Select(column => (column.Name, NativeMethods.LogicalType.Create(column.Type))).ToArray();
-        _progressFunction = DuckDbRowFunction.Register(connection, "ingest_progress_rows", columns);
-        _insertProgress = connection.Prepare($"INSERT INTO {DuckDbSchema.ProgressTable} SELECT * FROM {_progressFunction.Call}");
+        try
+        {
+            // The function keeps the types for as long as the database.
+            var columns = ProgressRows.Columns.Select(column => (column.Name, NativeMethods.LogicalType.Create(column.Type))).ToArray();
+            _progressFunction = DuckDbRowFunction.Register(connection, "ingest_progress_rows", columns);
+            _insertProgress = connection.Prepare($"INSERT INTO {DuckDbSchema.ProgressTable} SELECT * FROM {_progressFunction.Call}");
+        }
+        catch
+        {
+            _rows.Dispose();
+            throw;
+        }
     }
 
     /// <summary>Progress rows not yet folded into <c>stream_rows</c>.</summary>
