@@ -70,6 +70,38 @@ internal sealed unsafe class DuckDbRowFunction
     }
 
     /// <summary>
+    /// The column types of <paramref name="table"/> as DuckDB has them, checked against
+    /// <paramref name="expected"/> (names for messages, types by id), so that a function returning
+    /// them inserts into the table without a cast. The caller owns the types.
+    /// </summary>
+    /// <exception cref="DuckDbException">The table's columns are not the ones expected.</exception>
+    public static (string Name, DuckDbLogicalTypeHandle Type)[] ColumnsOf(
+        DuckDbConnection connection, string table, IReadOnlyList<(string Name, DuckDbType Type)> expected)
+    {
+        using var appender = connection.CreateAppender(table);
+        if (appender.ColumnCount != expected.Count)
+        {
+            throw new DuckDbException(
+                $"Table {table} has {appender.ColumnCount} columns; expected {string.Join(", ", expected.Select(column => column.Name))}.");
+        }
+        var columns = new (string Name, DuckDbLogicalTypeHandle Type)[expected.Count];
+        for (var i = 0; i < columns.Length; i++)
+        {
+            var type = appender.ColumnType(i);
+            var id = NativeMethods.LogicalType.TypeId(type);
+            if (id != expected[i].Type)
+            {
+                type.Dispose();
+                foreach (var (_, taken) in columns.Take(i))
+                    taken.Dispose();
+                throw new DuckDbException($"Column {i + 1} of table {table} is {id}; expected {expected[i].Type}.");
+            }
+            columns[i] = (expected[i].Name, type);
+        }
+        return columns;
+    }
+
+    /// <summary>
     /// Runs <paramref name="statement"/> (an INSERT from <see cref="Call"/>) with the rows of
     /// <paramref name="source"/>, and checks that it inserted <paramref name="rows"/>.
     /// </summary>

@@ -57,27 +57,10 @@ internal sealed class EventInserter : IDisposable
     }
 
     /// <summary>
-    /// The table's column types as DuckDB has them (the payload is JSON, which a plain VARCHAR
+    /// The event table's column types as DuckDB has them (the payload is JSON, which a plain VARCHAR
     /// would be cast to, and parsed again), checked against what <see cref="EventRows"/> writes.
     /// The caller owns the types.
     /// </summary>
-    public static (string Name, DuckDbLogicalTypeHandle Type)[] ColumnsOf(DuckDbConnection connection, string table)
-    {
-        using var appender = connection.CreateAppender(table);
-        if (appender.ColumnCount != Columns.Length)
-            throw new DuckDbException($"Table {table} has {appender.ColumnCount} columns; expected stream_id, seq, received_at, payload.");
-        var columns = new (string Name, DuckDbLogicalTypeHandle Type)[Columns.Length];
-        for (var i = 0; i < columns.Length; i++)
-        {
-            var type = appender.ColumnType(i);
-            var id = NativeMethods.LogicalType.TypeId(type);
-            if (id != Columns[i].Type)
-            {
-                type.Dispose();
-                throw new DuckDbException($"Column {i + 1} of table {table} is {id}; expected {Columns[i].Type}.");
-            }
-            columns[i] = (Columns[i].Name, type);
-        }
-        return columns;
-    }
+    public static (string Name, DuckDbLogicalTypeHandle Type)[] ColumnsOf(DuckDbConnection connection, string table) =>
+        DuckDbRowFunction.ColumnsOf(connection, table, Columns);
 }

@@ -66,7 +66,7 @@ internal sealed class StreamRows : IDisposable
         try
         {
             // The function keeps the types for as long as the database.
-            var columns = ProgressRows.Columns.Select(column => (column.Name, NativeMethods.LogicalType.Create(column.Type))).ToArray();
+            var columns = DuckDbRowFunction.ColumnsOf(connection, DuckDbSchema.ProgressTable, ProgressRows.Columns);
             _progressFunction = DuckDbRowFunction.Register(connection, "ingest_progress_rows", columns);
             _insertProgress = connection.Prepare($"INSERT INTO {DuckDbSchema.ProgressTable} SELECT * FROM {_progressFunction.Call}");
         }
