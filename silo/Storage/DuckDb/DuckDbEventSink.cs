@@ -52,7 +52,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     {
         var checkpointBytes = database.Options.BackgroundCheckpointBytes;
         if (checkpointBytes > 0)
-            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointNice, logger, _time));
+            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointNice, database.Options.CheckpointIdle, logger, _time));
     }
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>

@@ -36,6 +36,16 @@ public sealed class DuckDbOptions
     public int CheckpointNice { get; set; } = 19;
 
     /// <summary>
+    /// Runs the thread of those background checkpoints under Linux's <c>SCHED_IDLE</c> policy,
+    /// which supersedes <see cref="CheckpointNice"/> while set. The kernel then counts a core that
+    /// runs only the checkpointer as idle, so a socket thread or the writer that wakes takes that
+    /// core at once. At nice 19 alone it ran the checkpointer on one core while the writer queued on
+    /// the other, 35–60 ms of every 100 during a checkpoint at half the maximum rate (BENCHMARKS.md,
+    /// sixteenth session). False leaves the thread at <see cref="CheckpointNice"/>.
+    /// </summary>
+    public bool CheckpointIdle { get; set; } = true;
+
+    /// <summary>
     /// DuckDB's <c>force_compression</c>. ZSTD compresses wide JSON events better than DuckDB's
     /// own choice (FSST and dictionaries, tried one after another on every column) and costs half
     /// its CPU, which is most of what ingestion spends. <c>auto</c> restores DuckDB's choice.

@@ -28,10 +28,11 @@ public sealed class NodeKillTests(PostgresFixture postgres)
     {
         // A checkpoint every 64 KiB of WAL (every ~100 ms here) runs beside the writer's commits, which
         // DuckDB then logs to a second WAL file: the kill lands during or between such checkpoints,
-        // after at least one has finished (on a busy machine the first may come late). At nice 19 the
-        // checkpointer would get no CPU at all while the tests beside this one keep both cores busy.
+        // after at least one has finished (on a busy machine the first may come late). At nice 19 or
+        // under SCHED_IDLE the checkpointer would get no CPU at all while the tests beside this one
+        // keep both cores busy.
         using var directory = new TempDirectory();
-        string[] settings = ["--DuckDb:BackgroundCheckpointBytes=65536", "--DuckDb:CheckpointNice=0", "--Logging:LogLevel:Ingest.Silo.Storage.DuckDb.DuckDbEventSink=Debug"];
+        string[] settings = ["--DuckDb:BackgroundCheckpointBytes=65536", "--DuckDb:CheckpointNice=0", "--DuckDb:CheckpointIdle=false", "--Logging:LogLevel:Ingest.Silo.Storage.DuckDb.DuckDbEventSink=Debug"];
         var clients = await KillAndResumeAsync(directory.File("ingest.duckdb"), settings, killAfter: "Checkpointed a WAL");
 
         await using var node = await NodeProcess.StartAsync(directory.File("ingest.duckdb"), settings);

@@ -41,7 +41,9 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 /// <para>
 /// The thread runs at a lower priority (<see cref="DuckDbOptions.CheckpointNice"/>): a checkpoint
 /// compresses for a few hundred milliseconds, and at the same priority it took a core from the
-/// sockets and the writer each time, which the acknowledgements of every stream waited for.
+/// sockets and the writer each time, which the acknowledgements of every stream waited for. By
+/// default it also runs under <c>SCHED_IDLE</c> (<see cref="DuckDbOptions.CheckpointIdle"/>): at
+/// nice 19 alone the kernel still ran it on one core while the writer waited for the other.
 /// </para>
 /// </remarks>
 internal sealed partial class WalCheckpointer : IDisposable
@@ -55,6 +57,9 @@ internal sealed partial class WalCheckpointer : IDisposable
     // setpriority(2)'s which: a process, or on Linux one thread by its id.
     private const int PrioProcess = 0;
 
+    // sched_setscheduler(2)'s policy for work that runs only when nothing else wants the core.
+    private const int SchedIdle = 5;
+
     private readonly DuckDbConnection _connection;
     private readonly DuckDbConnection _snapshot;
     private readonly EventHalves _halves;
@@ -63,13 +68,16 @@ internal sealed partial class WalCheckpointer : IDisposable
     private readonly DataFileFlusher _flusher;
     private readonly long _thresholdBytes;
     private readonly int _nice;
+    private readonly bool _idle;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
     private readonly Thread _thread;
     private int _threadId;
 
-    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, int nice, ILogger logger, TimeProvider time)
+    /// <param name="nice">The thread's niceness (0–19).</param>
+    /// <param name="idle">Whether the thread also runs under <c>SCHED_IDLE</c>.</param>
+    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, int nice, bool idle, ILogger logger, TimeProvider time)
     {
         _connection = database.Connect();
         _snapshot = database.Connect();
@@ -79,6 +87,7 @@ internal sealed partial class WalCheckpointer : IDisposable
         _flusher = new DataFileFlusher(database.Path);
         _thresholdBytes = thresholdBytes;
         _nice = nice;
+        _idle = idle;
         _logger = logger;
         _time = time;
         _thread = new Thread(Run) { IsBackground = true, Name = "DuckDB checkpointer" };
@@ -167,6 +176,10 @@ internal sealed partial class WalCheckpointer : IDisposable
         Volatile.Write(ref _threadId, id);
         if (_nice != 0 && SetPriority(PrioProcess, id, _nice) != 0)
             LogNiceFailed(_nice, Marshal.GetLastPInvokeErrorMessage());
+        // Any thread may move itself to SCHED_IDLE; the priority it takes must be 0.
+        var none = 0;
+        if (_idle && SetScheduler(id, SchedIdle, ref none) != 0)
+            LogIdleFailed(Marshal.GetLastPInvokeErrorMessage());
     }
 
     [LibraryImport("libc", EntryPoint = "gettid")]
@@ -174,6 +187,10 @@ internal sealed partial class WalCheckpointer : IDisposable
 
     [LibraryImport("libc", EntryPoint = "setpriority", SetLastError = true)]
     private static partial int SetPriority(int which, int who, int priority);
+
+    // The last argument is a struct sched_param, whose only field is the int sched_priority.
+    [LibraryImport("libc", EntryPoint = "sched_setscheduler", SetLastError = true)]
+    private static partial int SetScheduler(int pid, int policy, ref int priority);
 
     private void EndSnapshot()
     {
@@ -201,6 +218,9 @@ internal sealed partial class WalCheckpointer : IDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not lower the checkpointer's priority to nice {Nice}; it runs at the default: {Reason}")]
     private partial void LogNiceFailed(int nice, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not run the checkpointer under SCHED_IDLE; it keeps its niceness: {Reason}")]
+    private partial void LogIdleFailed(string reason);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Checkpointed a WAL of {WalBytes} bytes in {Milliseconds:F1} ms; the writer moved halves in {SwitchMilliseconds:F1} ms: {Moved}")]
     private partial void LogCheckpointed(long walBytes, double milliseconds, double switchMilliseconds, bool moved);
