@@ -43,6 +43,10 @@ internal sealed class JsonEventFramer(int maxEventBytes)
 
         var line = Line;
         var value = input[pos..];
+        var scanned = JsonScanner.MeasureValue(value, isFinalBlock);
+        if (scanned >= 0)
+            return Measured(value, pos, scanned, line);
+
         var reader = new Utf8JsonReader(value, isFinalBlock, new JsonReaderState(ReaderOptions));
         try
         {
@@ -63,7 +67,11 @@ internal sealed class JsonEventFramer(int maxEventBytes)
             return Reject(pos + errorLine, line, $"invalid JSON: {Describe(exception)}");
         }
 
-        var length = (int)reader.BytesConsumed;
+        return Measured(value, pos, (int)reader.BytesConsumed, line);
+    }
+
+    private Frame Measured(ReadOnlySpan<byte> value, int pos, int length, long line)
+    {
         Line += value[..length].Count((byte)'\n');
         if (length > maxEventBytes)
             return Reject(pos + length, line, TooLarge(maxEventBytes));
@@ -79,8 +87,12 @@ internal sealed class JsonEventFramer(int maxEventBytes)
             return TooLarge(maxEventBytes);
         if (!Utf8.IsValid(message))
             return "invalid UTF-8";
-        if (SkipWhitespace(message) == message.Length)
+        var start = SkipWhitespace(message);
+        if (start == message.Length)
             return "empty message: an event is one JSON value";
+        var scanned = JsonScanner.MeasureValue(message[start..], isFinalBlock: true);
+        if (scanned >= 0 && SkipWhitespace(message[(start + scanned)..]) == message.Length - start - scanned)
+            return null;
         var reader = new Utf8JsonReader(message, ReaderOptions);
         try
         {
