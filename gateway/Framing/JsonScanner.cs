@@ -39,35 +39,23 @@ internal static class JsonScanner
         scalar = false;
         switch (input[i])
         {
-            case (byte)'{':
+            case (byte)'{' or (byte)'[':
                 if (depth == MaxDepth)
                     return -1;
-                objects |= 1UL << depth;
+                var isObject = input[i] == (byte)'{';
+                objects = isObject ? objects | (1UL << depth) : objects & ~(1UL << depth);
                 depth++;
                 i = SkipWhitespace(input, i + 1);
                 if (i >= input.Length)
                     return -1;
-                if (input[i] == (byte)'}')
+                if (input[i] == (isObject ? (byte)'}' : (byte)']'))
                 {
                     depth--;
                     i++;
                     goto AfterValue;
                 }
-                goto Key;
-            case (byte)'[':
-                if (depth == MaxDepth)
-                    return -1;
-                objects &= ~(1UL << depth);
-                depth++;
-                i = SkipWhitespace(input, i + 1);
-                if (i >= input.Length)
-                    return -1;
-                if (input[i] == (byte)']')
-                {
-                    depth--;
-                    i++;
-                    goto AfterValue;
-                }
+                if (isObject)
+                    goto Key;
                 goto Value;
             case (byte)'"':
                 i = ScanString(input, i);
@@ -197,9 +185,7 @@ internal static class JsonScanner
                 return -1;
             i = SkipDigits(input, i + 1);
         }
-        // A number that runs into a letter or another digit-like byte ("01", "1x") is not one.
-        if (i < input.Length && (IsDigit(input[i]) || input[i] is (byte)'.' or (byte)'e' or (byte)'E' or (byte)'+' or (byte)'-'))
-            return -1;
+        // What follows ("01", "1x") is checked where the value ends, as for any other value.
         return i;
     }
 
