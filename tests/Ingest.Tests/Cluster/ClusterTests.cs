@@ -129,6 +129,11 @@ public sealed class ClusterTests
         using var more = new CancellationTokenSource();
         var background = new ResumingClient("background", 1_000_000);
         var running = background.SendAsync(WebSocketUri(cluster.BalancerAddress), more.Token);
+        // The reads below start only once the background stream has had events acknowledged.
+        var started = Stopwatch.StartNew();
+        while (background.Acknowledged == 0 && !running.IsCompleted && started.Elapsed < TimeSpan.FromSeconds(30))
+            await Task.Delay(10);
+        Assert.True(background.Acknowledged > 0, $"the background stream had nothing acknowledged after {started.Elapsed}");
 
         foreach (var node in cluster.Nodes)
         {
@@ -155,7 +160,7 @@ public sealed class ClusterTests
         Assert.Equal(1800, seen);
         var streams = await IndependentReader.QueryAsync(catalog, "select count(*) as n from streams where id like 'node%' and events = 200");
         Assert.Equal("9", streams[0].GetProperty("n").GetString());
-        Assert.True(background.Acknowledged > 0, "ingestion was running meanwhile");
+        Assert.False(running.IsCompleted, "ingestion was still running after the reads");
         await more.CancelAsync();
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => running);
     }
