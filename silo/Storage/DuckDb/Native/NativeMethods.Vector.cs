@@ -21,5 +21,13 @@ internal static partial class NativeMethods
         /// <summary>Copies the bytes into the vector's string heap (or inline when at most 12 bytes).</summary>
         [LibraryImport(Library, EntryPoint = "duckdb_vector_assign_string_element_len")]
         internal static unsafe partial void AssignStringElement(IntPtr vector, ulong index, byte* value, ulong length);
+
+        /// <summary>
+        /// As <see cref="AssignStringElement"/>, for bytes the caller knows are valid UTF-8: DuckDB
+        /// skips its own check, which was 6% of the sink writer's time. Invalid bytes would fail
+        /// the whole commit later, when DuckDB updates the column's statistics.
+        /// </summary>
+        [LibraryImport(Library, EntryPoint = "duckdb_unsafe_vector_assign_string_element_len")]
+        internal static unsafe partial void AssignValidStringElement(IntPtr vector, ulong index, byte* value, ulong length);
     }
 }

@@ -71,10 +71,11 @@ internal sealed unsafe class EventRows : IDuckDbChunkSource
                 for (; _event < batch.Count && rows < _capacity; _event++, rows++)
                 {
                     var end = ends[_event];
-                    NativeMethods.Vector.AssignStringElement(streamIds, (ulong)rows, key, (ulong)_keyLength);
+                    // The key is encoded from a .NET string, and every payload was checked when its flush was queued (FlushMeasure).
+                    NativeMethods.Vector.AssignValidStringElement(streamIds, (ulong)rows, key, (ulong)_keyLength);
                     seqs[rows] = batch.FirstSeq + (offsets is null ? _event : offsets[_event]);
                     receivedAts[rows] = receivedAt;
-                    NativeMethods.Vector.AssignStringElement(payloadVector, (ulong)rows, payloads + start, (ulong)(end - start));
+                    NativeMethods.Vector.AssignValidStringElement(payloadVector, (ulong)rows, payloads + start, (ulong)(end - start));
                     start = end;
                 }
             }

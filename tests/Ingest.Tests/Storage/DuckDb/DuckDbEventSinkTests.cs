@@ -146,6 +146,38 @@ public sealed class DuckDbEventSinkTests
     }
 
     [Fact]
+    public async Task A_flush_whose_events_split_a_character_is_refused_alone()
+    {
+        await using var kit = StorageTestKit.Create();
+        await using var sink = kit.Sink();
+        // "é" is 0xC3 0xA9: the bytes together are valid UTF-8, each event alone is not.
+        var split = Flush(Opened(), new Ingest.Contracts.EventBatch([0xC3, 0xA9], [1, 2], 2, 0, Start));
+        var good = Flush(Opened(), Batch(Start, Events(1, 2)));
+
+        var refused = Assert.ThrowsAsync<ArgumentException>(() => sink.WriteAsync(split, CancellationToken.None).AsTask());
+        await sink.WriteAsync(good, CancellationToken.None);
+
+        Assert.Contains("UTF-8", (await refused).Message);
+        Assert.Equal(2, await kit.CountAsync("SELECT count(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task Events_and_stream_keys_beyond_ascii_read_back_as_written()
+    {
+        await using var kit = StorageTestKit.Create();
+        await using var sink = kit.Sink();
+        string[] texts = ["""{"msg":"grüße"}""", """{"msg":"日本語","n":1}""", """{"emoji":"😀🚀"}""", """["€",""]""", "\"ä\""];
+        var opened = Opened() with { Key = new Ingest.Contracts.StreamKey("grüße-ストリーム") };
+
+        await sink.WriteAsync(Flush(opened, Batch(Start, texts)), CancellationToken.None);
+
+        var rows = await kit.QueryRowsAsync("SELECT stream_id, payload::VARCHAR AS payload FROM events ORDER BY seq");
+        Assert.Equal(texts, rows.Select(row => row.GetProperty("payload").GetString()));
+        Assert.All(rows, row => Assert.Equal("grüße-ストリーム", row.GetProperty("stream_id").GetString()));
+        Assert.Equal(5, await kit.CountAsync("SELECT events FROM streams WHERE id = 'grüße-ストリーム'"));
+    }
+
+    [Fact]
     public async Task Writes_after_dispose_are_refused()
     {
         await using var kit = StorageTestKit.Create();
