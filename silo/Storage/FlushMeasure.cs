@@ -1,4 +1,5 @@
 using System.Text.Unicode;
+using Ingest.Contracts;
 using Ingest.Grains;
 
 namespace Ingest.Silo.Storage;
@@ -39,7 +40,7 @@ internal static class FlushMeasure
     }
 
     /// <summary>Whether an event starts with a UTF-8 continuation byte, that is inside the character the one before ends with.</summary>
-    private static bool SplitsACharacter(Contracts.EventBatch batch)
+    private static bool SplitsACharacter(EventBatch batch)
     {
         var payloads = batch.Payloads;
         var ends = batch.Ends;

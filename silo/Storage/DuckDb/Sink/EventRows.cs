@@ -71,7 +71,8 @@ internal sealed unsafe class EventRows : IDuckDbChunkSource
                 for (; _event < batch.Count && rows < _capacity; _event++, rows++)
                 {
                     var end = ends[_event];
-                    // The key is encoded from a .NET string, and every payload was checked when its flush was queued (FlushMeasure).
+                    // The key is encoded from a .NET string, so valid UTF-8; every payload the sink
+                    // writes was checked when its flush was queued (FlushMeasure).
                     NativeMethods.Vector.AssignValidStringElement(streamIds, (ulong)rows, key, (ulong)_keyLength);
                     seqs[rows] = batch.FirstSeq + (offsets is null ? _event : offsets[_event]);
                     receivedAts[rows] = receivedAt;
