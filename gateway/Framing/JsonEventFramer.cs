@@ -53,7 +53,7 @@ internal sealed class JsonEventFramer(int maxEventBytes)
             if (!reader.Read() || ((reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray) && !reader.TrySkip()))
                 return Incomplete(value, pos, line, isFinalBlock);
         }
-        catch (JsonException) when (isFinalBlock && SkipWhitespace(value[(int)reader.BytesConsumed..]) == value.Length - (int)reader.BytesConsumed)
+        catch (JsonException) when (isFinalBlock && OnlyWhitespaceFrom(value, (int)reader.BytesConsumed))
         {
             return Reject(pos + value.Length, line, "invalid JSON: the body ends inside a value");
         }
@@ -91,14 +91,14 @@ internal sealed class JsonEventFramer(int maxEventBytes)
         if (start == message.Length)
             return "empty message: an event is one JSON value";
         var scanned = JsonScanner.MeasureValue(message[start..], isFinalBlock: true);
-        if (scanned >= 0 && SkipWhitespace(message[(start + scanned)..]) == message.Length - start - scanned)
+        if (scanned >= 0 && OnlyWhitespaceFrom(message, start + scanned))
             return null;
         var reader = new Utf8JsonReader(message, ReaderOptions);
         try
         {
             reader.Read();
             reader.Skip();
-            if (SkipWhitespace(message[(int)reader.BytesConsumed..]) != message.Length - (int)reader.BytesConsumed)
+            if (!OnlyWhitespaceFrom(message, (int)reader.BytesConsumed))
                 return "a message must hold exactly one JSON value";
             return null;
         }
@@ -145,6 +145,9 @@ internal sealed class JsonEventFramer(int maxEventBytes)
         var i = input.IndexOfAnyExcept(JsonWhitespace);
         return i < 0 ? input.Length : i;
     }
+
+    private static bool OnlyWhitespaceFrom(ReadOnlySpan<byte> input, int start) =>
+        !input[start..].ContainsAnyExcept(JsonWhitespace);
 
     /// <summary>
     /// The reader's message, made fit for a one-line answer: it quotes the offending input,

@@ -97,7 +97,7 @@ internal static class JsonScanner
         {
             // A number or literal at the top level ends where its token does, which is only
             // certain if a delimiter follows; whitespace is the one the framer expects there.
-            if (!scalar || (i == input.Length ? isFinalBlock : input[i] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t'))
+            if (!scalar || (i == input.Length ? isFinalBlock : IsWhitespace(input[i])))
                 return i;
             return -1;
         }
@@ -126,10 +126,12 @@ internal static class JsonScanner
 
     private static int SkipWhitespace(ReadOnlySpan<byte> input, int i)
     {
-        while (i < input.Length && input[i] is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t')
+        while (i < input.Length && IsWhitespace(input[i]))
             i++;
         return i;
     }
+
+    private static bool IsWhitespace(byte c) => c is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t';
 
     /// <returns>The index after the closing quote, or -1.</returns>
     private static int ScanString(ReadOnlySpan<byte> input, int quote)
