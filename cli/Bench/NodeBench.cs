@@ -67,12 +67,14 @@ internal static class NodeBench
             var problems = new List<string>();
             var notes = new List<string>();
 
+            // The optimised code is compiled in the background, a little after the calls that ask for it.
+            var warmUpPause = TimeSpan.FromSeconds(settings.Smoke ? 0 : 1);
             if (settings.Baselines)
             {
                 output.WriteLine("Baseline: parsing alone (the gateway's framer, one thread)...");
-                runs.Add(ParseBaseline.Run(corpus, settings.PostStreams, settings.PostEvents));
+                runs.Add(ParseBaseline.Run(corpus, settings.PostStreams, settings.PostEvents, warmUpPause));
                 output.WriteLine("Baseline: the raw DuckDB appender (one thread, no network)...");
-                runs.Add(AppenderBaseline.Run(corpus, settings.PostStreams, settings.PostEvents, scratch));
+                runs.Add(AppenderBaseline.Run(corpus, settings.PostStreams, settings.PostEvents, scratch, warmUpPause));
             }
 
             using var client = new BenchClient(settings);
@@ -101,8 +103,7 @@ internal static class NodeBench
                 if (!run.Ok)
                     problems.Add($"warm-up {run.Scenario} {run.Target}: {string.Join("; ", run.Errors)}");
             }
-            // The optimised code is compiled in the background, a little after the calls that ask for it.
-            await Task.Delay(TimeSpan.FromSeconds(settings.Smoke ? 0 : 1), cancellationToken);
+            await Task.Delay(warmUpPause, cancellationToken);
 
             foreach (var transport in (string[])["post", "ws"])
             {

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Ingest.Gateway.Framing;
 
 /// <summary>
@@ -131,6 +133,7 @@ internal static class JsonScanner
         return i;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static bool IsWhitespace(byte c) => c is (byte)' ' or (byte)'\n' or (byte)'\r' or (byte)'\t';
 
     /// <returns>The index after the closing quote, or -1.</returns>
