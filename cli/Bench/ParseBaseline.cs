@@ -19,7 +19,7 @@ internal static class ParseBaseline
     {
         var maxEventBytes = new GatewayOptions().MaxEventBytes;
         // Measured cold, the framer ran its first, unoptimised code for most of the pass, and the
-        // figure (2.5 M events/s) was a third of what the node's warmed-up framer does.
+        // figure (2.1-2.7 M events/s) was under half of what the warmed-up framer does.
         Frame(corpus, streams, eventsPerRequest, maxEventBytes);
         Thread.Sleep(warmUpPause);
         var watch = Stopwatch.StartNew();
