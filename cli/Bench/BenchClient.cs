@@ -108,6 +108,10 @@ internal sealed class BenchClient : IDisposable
         return Run(scenario, transport, blackhole, streams, events, rate, outcome, usage);
     }
 
+    /// <summary>Waits for the node to be quiet (<see cref="NodeSampler.SettleAsync"/>), at most <paramref name="longest"/>.</summary>
+    public Task<bool> SettleAsync(NodeTarget node, TimeSpan longest, CancellationToken cancellationToken) =>
+        new NodeSampler(_sampling, node.Address).SettleAsync(longest, cancellationToken);
+
     public Task<IdleResult> IdleAsync(NodeTarget node, int streams, CancellationToken cancellationToken) =>
         IdleLoad.RunAsync(node.WebSocket(blackhole: false), streams, new NodeSampler(_sampling, node.Address), cancellationToken);
 

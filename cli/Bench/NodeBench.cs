@@ -26,6 +26,9 @@ internal static class NodeBench
     /// </summary>
     private const int PacedWarmUpEvents = 400_000;
 
+    /// <summary>The longest each probe of the machine waits for the node to be quiet.</summary>
+    private static readonly TimeSpan ProbeSettle = TimeSpan.FromSeconds(10);
+
     public static async Task<int> RunAsync(NodeBenchSettings settings, TextWriter output, CancellationToken cancellationToken)
     {
         var scratch = Path.Combine(Path.GetTempPath(), $"ingest-bench-{Guid.NewGuid():N}");
@@ -67,6 +70,20 @@ internal static class NodeBench
             var problems = new List<string>();
             var notes = new List<string>();
 
+            // Before anything of the bench's loads the machine, and again after: a run read beside them.
+            MachineProbe? probeBefore = null;
+            using var client = new BenchClient(settings);
+            if (!settings.Smoke)
+            {
+                output.WriteLine("Probing the machine (fixed work, the clock, fsync)...");
+                // A node just started is still compiling its code, and so is this process, which
+                // has also just made the events and their garbage.
+                GC.Collect();
+                await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                await client.SettleAsync(node, ProbeSettle, cancellationToken);
+                probeBefore = MachineProbe.Run(scratch);
+            }
+
             // The optimised code is compiled in the background, a little after the calls that ask for it.
             var warmUpPause = TimeSpan.FromSeconds(settings.Smoke ? 0 : 1);
             if (settings.Baselines)
@@ -77,7 +94,6 @@ internal static class NodeBench
                 runs.Add(AppenderBaseline.Run(corpus, settings.PostStreams, settings.PostEvents, scratch, warmUpPause));
             }
 
-            using var client = new BenchClient(settings);
             var blackhole = settings.Baselines && await client.HasBlackholeAsync(node, cancellationToken);
             if (settings.Baselines && !blackhole)
                 notes.Add($"{node.Address} has no {NodeTarget.BlackholePath} (Gateway:Blackhole off?): the blackhole baseline was skipped.");
@@ -127,7 +143,15 @@ internal static class NodeBench
 
             if (throwaway is { IsRunning: false })
                 problems.Add($"the node exited during the run; the end of its log:\n{throwaway.Tail()}");
-            var report = new NodeBenchReport(settings, corpus, node, throwaway?.ProcessId, limits, runs, idle, problems, notes);
+            // What the node does once the runs end (the last checkpoints) is not the machine's.
+            MachineProbe? probeAfter = null;
+            if (!settings.Smoke)
+            {
+                if (!await client.SettleAsync(node, ProbeSettle, cancellationToken))
+                    notes.Add($"the node was still busy {ProbeSettle.TotalSeconds:F0} s after the runs when the machine was probed again");
+                probeAfter = MachineProbe.Run(scratch);
+            }
+            var report = new NodeBenchReport(settings, corpus, node, throwaway?.ProcessId, limits, runs, idle, (probeBefore, probeAfter), problems, notes);
             report.Write(output);
             return report.Ok ? 0 : 1;
         }

@@ -16,6 +16,7 @@ internal sealed class NodeBenchReport(
     long? fileLimit,
     IReadOnlyList<BenchRun> runs,
     IdleResult? idle,
+    (MachineProbe? Before, MachineProbe? After) probes,
     IReadOnlyList<string> problems,
     IReadOnlyList<string> notes)
 {
@@ -66,6 +67,8 @@ internal sealed class NodeBenchReport(
         }
         output.WriteLine(Invariant(
             $"machine: {Environment.ProcessorCount} cores, {RuntimeInformation.OSDescription}, .NET {Environment.Version}, ulimit -n {fileLimit?.ToString(CultureInfo.InvariantCulture) ?? "?"}; load generator on the same machine"));
+        if (probes.Before is { } before && probes.After is { } after)
+            output.WriteLine($"machine probe: before the runs {before}; after them {after}");
         output.WriteLine($"node: {node.Address}{(nodePid is { } pid ? $" (throwaway, pid {pid}, DuckDB only)" : " (given by --url; against a balancer the node figures are whichever node answered /v1/node)")}");
         output.WriteLine(Invariant(
             $"events: {corpus.Count:N0} per run, {corpus.Bytes / Mib:F1} MiB of ndjson (~{corpus.Bytes / corpus.Count} B each with its newline), shape {Shape}; ") +
@@ -145,6 +148,14 @@ internal sealed class NodeBenchReport(
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
+    private static object? Probe(MachineProbe? probe) => probe is null ? null : new
+    {
+        workSeconds = Math.Round(probe.WorkSeconds, 3),
+        lostPercent = Math.Round(probe.LostPercent, 2),
+        fsyncP50Ms = Math.Round(probe.FsyncP50Ms, 3),
+        fsyncP99Ms = Math.Round(probe.FsyncP99Ms, 3),
+    };
+
     private object Summary() => new
     {
         bench = "node",
@@ -152,7 +163,15 @@ internal sealed class NodeBenchReport(
         url = node.Address.ToString(),
         throwawayNode = nodePid is not null,
         nodePid,
-        machine = new { cores = Environment.ProcessorCount, os = RuntimeInformation.OSDescription, dotnet = Environment.Version.ToString(), openFilesLimit = fileLimit },
+        machine = new
+        {
+            cores = Environment.ProcessorCount,
+            os = RuntimeInformation.OSDescription,
+            dotnet = Environment.Version.ToString(),
+            openFilesLimit = fileLimit,
+            probeBefore = Probe(probes.Before),
+            probeAfter = Probe(probes.After),
+        },
         settings = new
         {
             transport = settings.Transports.ToString().ToLowerInvariant(),

@@ -13,6 +13,9 @@ internal sealed class NodeSampler
 {
     public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>CPU, in percent of a core, under which <see cref="SettleAsync"/> counts the node as quiet.</summary>
+    public const double QuietPercent = 10;
+
     private static readonly TimeSpan WarmUpPause = TimeSpan.FromMilliseconds(10);
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
@@ -53,6 +56,32 @@ internal sealed class NodeSampler
             await SampleAsync(cancellationToken);
             await Task.Delay(WarmUpPause, cancellationToken);
         }
+    }
+
+    /// <summary>
+    /// Waits until the node is quiet: its CPU under <see cref="QuietPercent"/> of a core over two
+    /// samples in a row, or <paramref name="longest"/> has passed.
+    /// </summary>
+    /// <returns>Whether it got quiet; false too if it gave no figures.</returns>
+    public async Task<bool> SettleAsync(TimeSpan longest, CancellationToken cancellationToken)
+    {
+        var wall = Stopwatch.StartNew();
+        if (await SampleAsync(cancellationToken) is not { } previous)
+            return false;
+        var previousAt = wall.Elapsed;
+        var quiet = 0;
+        while (wall.Elapsed < longest)
+        {
+            await Task.Delay(Interval, cancellationToken);
+            if (await SampleAsync(cancellationToken) is not { } sample)
+                return false;
+            var at = wall.Elapsed;
+            quiet = (sample.CpuSeconds - previous.CpuSeconds) / (at - previousAt).TotalSeconds * 100 < QuietPercent ? quiet + 1 : 0;
+            if (quiet == 2)
+                return true;
+            (previous, previousAt) = (sample, at);
+        }
+        return false;
     }
 
     /// <summary>Samples until the returned run is stopped.</summary>

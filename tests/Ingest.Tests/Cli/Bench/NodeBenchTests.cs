@@ -1,3 +1,4 @@
+using System.Text.Json;
 using Ingest.Cli.Bench;
 using Ingest.Tests.Infrastructure;
 
@@ -21,6 +22,13 @@ public sealed class NodeBenchTests
         Assert.True(exitCode == 0, output.ToString());
         var lines = output.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("{\"bench\":\"node\",\"ok\":true", lines[^1], StringComparison.Ordinal);
+        // The machine is probed before and after the runs, and the figures reach the JSON.
+        using (var summary = JsonDocument.Parse(lines[^1]))
+        {
+            var machine = summary.RootElement.GetProperty("machine");
+            Assert.True(machine.GetProperty("probeBefore").GetProperty("workSeconds").GetDouble() > 0);
+            Assert.True(machine.GetProperty("probeAfter").GetProperty("fsyncP99Ms").GetDouble() > 0);
+        }
         // The warm-up sends the same number of events (up to its limits) over each protocol too,
         // twice: at full speed, then paced.
         Assert.Equal(6 * Events, await node.Http.ScalarAsync("select count(*) from events"));
