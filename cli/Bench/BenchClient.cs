@@ -82,6 +82,8 @@ internal sealed class BenchClient : IDisposable
     {
         var sampler = new NodeSampler(_sampling, node.Address);
         var sampling = await sampler.StartAsync(cancellationToken);
+        var gcPause = GC.GetTotalPauseDuration();
+        var gen2 = GC.CollectionCount(2);
         LoadOutcome outcome;
         NodeUsage? usage;
         int streams;
@@ -105,7 +107,11 @@ internal sealed class BenchClient : IDisposable
         {
             usage = await sampling.StopAsync(cancellationToken);
         }
-        return Run(scenario, transport, blackhole, streams, events, rate, outcome, usage);
+        return Run(scenario, transport, blackhole, streams, events, rate, outcome, usage) with
+        {
+            LoadGeneratorGcPause = GC.GetTotalPauseDuration() - gcPause,
+            LoadGeneratorGen2 = GC.CollectionCount(2) - gen2,
+        };
     }
 
     /// <summary>Waits for the node to be quiet (<see cref="NodeSampler.SettleAsync"/>), at most <paramref name="longest"/>.</summary>

@@ -21,6 +21,15 @@ internal sealed record BenchRun(
     NodeUsage? Node,
     IReadOnlyList<string> Errors)
 {
+    /// <summary>
+    /// Time this process, the load generator, spent paused by its garbage collector during the run:
+    /// an acknowledgement that arrives then is read late, and its latency counts the pause.
+    /// </summary>
+    public TimeSpan LoadGeneratorGcPause { get; init; }
+
+    /// <summary>Full (generation 2) collections of this process during the run.</summary>
+    public int LoadGeneratorGen2 { get; init; }
+
     public double EventsPerSecond => Events / Elapsed.TotalSeconds;
 
     public double MibPerSecond => Bytes / (1024.0 * 1024) / Elapsed.TotalSeconds;

@@ -70,19 +70,24 @@ internal static class NodeBench
             var problems = new List<string>();
             var notes = new List<string>();
 
-            // Before anything of the bench's loads the machine, and again after: a run read beside them.
-            MachineProbe? probeBefore = null;
             using var client = new BenchClient(settings);
-            if (!settings.Smoke)
+
+            // The machine, before anything of the bench's loads it and again after, to read a run beside.
+            async Task<MachineProbe?> ProbeAsync(string when)
             {
-                output.WriteLine("Probing the machine (fixed work, the clock, fsync)...");
-                // A node just started is still compiling its code, and so is this process, which
-                // has also just made the events and their garbage.
+                if (settings.Smoke)
+                    return null;
+                output.WriteLine($"Probing the machine {when} (fixed work, the clock, fsync)...");
+                // A node just started is still compiling its code, and so is this process, which has
+                // just made the events (or the runs' latencies) and their garbage.
                 GC.Collect();
                 await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
-                await client.SettleAsync(node, ProbeSettle, cancellationToken);
-                probeBefore = MachineProbe.Run(scratch);
+                if (!await client.SettleAsync(node, ProbeSettle, cancellationToken))
+                    notes.Add($"the node was still busy after {ProbeSettle.TotalSeconds:F0} s when the machine was probed {when}");
+                return MachineProbe.Run(scratch);
             }
+
+            var probeBefore = await ProbeAsync("before the runs");
 
             // The optimised code is compiled in the background, a little after the calls that ask for it.
             var warmUpPause = TimeSpan.FromSeconds(settings.Smoke ? 0 : 1);
@@ -143,14 +148,7 @@ internal static class NodeBench
 
             if (throwaway is { IsRunning: false })
                 problems.Add($"the node exited during the run; the end of its log:\n{throwaway.Tail()}");
-            // What the node does once the runs end (the last checkpoints) is not the machine's.
-            MachineProbe? probeAfter = null;
-            if (!settings.Smoke)
-            {
-                if (!await client.SettleAsync(node, ProbeSettle, cancellationToken))
-                    notes.Add($"the node was still busy {ProbeSettle.TotalSeconds:F0} s after the runs when the machine was probed again");
-                probeAfter = MachineProbe.Run(scratch);
-            }
+            var probeAfter = await ProbeAsync("after the runs");
             var report = new NodeBenchReport(settings, corpus, node, throwaway?.ProcessId, limits, runs, idle, (probeBefore, probeAfter), problems, notes);
             report.Write(output);
             return report.Ok ? 0 : 1;

@@ -59,6 +59,13 @@ internal sealed class NodeBenchReport(
         output.WriteLine($"latency: from sending an event until a count covering it came back. A POST's events share their request's, from its first byte to its answer " +
             $"(percentiles weighted per event), so with {settings.PostEvents:N0} events per POST it is mostly the upload; post@half sends {settings.LatencyPostEvents:N0} per POST on named streams (--latency-post-events).");
         output.WriteLine("node CPU: its CPU time over the run's wall time (100% = one core); node RSS: the most resident memory sampled every 100 ms (VmHWM in the JSON)");
+        var loads = runs.Where(r => r.Target != "in-process").ToList();
+        if (loads.Count > 0)
+        {
+            output.WriteLine("load generator GC: " + string.Join(", ", loads.Select(r => Invariant(
+                $"{r.Scenario} {(r.Target == "blackhole" ? "(blackhole) " : "")}{r.LoadGeneratorGcPause.TotalMilliseconds:F0} ms paused, {r.LoadGeneratorGen2} full"))) +
+                " (this process's pauses during each run: acknowledgements that arrive then are read late)");
+        }
         if (idle is not null)
         {
             output.WriteLine(Invariant(
@@ -206,6 +213,7 @@ internal sealed class NodeBenchReport(
             node = r.Node is { } n
                 ? new { cpuSeconds = Round(n.CpuSeconds), cpuPercent = Round(n.CpuPercent), peakRssBytes = n.PeakRssBytes, highWaterRssBytes = n.HighWaterRssBytes, samples = n.Samples }
                 : null,
+            loadGenerator = new { gcPauseMs = Round(r.LoadGeneratorGcPause.TotalMilliseconds), gen2Collections = r.LoadGeneratorGen2 },
             ok = r.Ok,
             errors = r.Errors,
         }),

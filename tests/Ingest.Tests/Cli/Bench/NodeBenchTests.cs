@@ -28,6 +28,9 @@ public sealed class NodeBenchTests
             var machine = summary.RootElement.GetProperty("machine");
             Assert.True(machine.GetProperty("probeBefore").GetProperty("workSeconds").GetDouble() > 0);
             Assert.True(machine.GetProperty("probeAfter").GetProperty("fsyncP99Ms").GetDouble() > 0);
+            // Every load run says how long the load generator itself was paused by its GC.
+            foreach (var run in summary.RootElement.GetProperty("runs").EnumerateArray().Where(r => r.GetProperty("target").GetString() != "in-process"))
+                Assert.True(run.GetProperty("loadGenerator").GetProperty("gcPauseMs").ValueKind == JsonValueKind.Number, run.ToString());
         }
         // The warm-up sends the same number of events (up to its limits) over each protocol too,
         // twice: at full speed, then paced.
