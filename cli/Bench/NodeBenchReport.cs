@@ -161,6 +161,7 @@ internal sealed class NodeBenchReport(
         lostPercent = Math.Round(probe.LostPercent, 2),
         fsyncP50Ms = Math.Round(probe.FsyncP50Ms, 3),
         fsyncP99Ms = Math.Round(probe.FsyncP99Ms, 3),
+        copyGibPerSecond = Math.Round(probe.CopyGibPerSecond, 2),
     };
 
     private object Summary() => new
