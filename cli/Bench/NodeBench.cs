@@ -77,7 +77,7 @@ internal static class NodeBench
             {
                 if (settings.Smoke)
                     return null;
-                output.WriteLine($"Probing the machine {when} (fixed work, the clock, fsync)...");
+                output.WriteLine($"Probing the machine {when} (fixed work, memory, the clock, fsync)...");
                 // A node just started is still compiling its code, and so is this process, which has
                 // just made the events (or the runs' latencies) and their garbage.
                 GC.Collect();
