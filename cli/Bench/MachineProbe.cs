@@ -14,19 +14,19 @@ namespace Ingest.Cli.Bench;
 /// 1 MiB table); the slowest thread's wall time. It is only comparable between runs on the same
 /// machine and build.
 /// </param>
-/// <param name="LostPercent">
-/// One thread per core reading the clock in a loop: the share of the time that fell in gaps over
-/// <see cref="GapTicks"/>, when the core ran something else or the host ran nothing of the guest's.
-/// The worst thread's.
-/// </param>
-/// <param name="FsyncP50Ms">64 KiB appended to a file, then <c>fsync</c>: the median wait of <see cref="Fsyncs"/>.</param>
-/// <param name="FsyncP99Ms">Their 99th percentile.</param>
 /// <param name="CopyGibPerSecond">
 /// One thread per core at once copying a <see cref="CopyBytes"/> buffer into another, over and
 /// over: the slowest thread's GiB copied per second. Unlike the fixed work, which stays in a
 /// core's cache, it needs the memory, which the host's other guests share.
 /// </param>
-internal sealed record MachineProbe(double WorkSeconds, double LostPercent, double FsyncP50Ms, double FsyncP99Ms, double CopyGibPerSecond)
+/// <param name="LostPercent">
+/// One thread per core reading the clock in a loop: the share of the time that fell in gaps over
+/// <see cref="GapMicroseconds"/> µs, when the core ran something else or the host ran nothing of the guest's.
+/// The worst thread's.
+/// </param>
+/// <param name="FsyncP50Ms">64 KiB appended to a file, then <c>fsync</c>: the median wait of <see cref="Fsyncs"/>.</param>
+/// <param name="FsyncP99Ms">Their 99th percentile.</param>
+internal sealed record MachineProbe(double WorkSeconds, double CopyGibPerSecond, double LostPercent, double FsyncP50Ms, double FsyncP99Ms)
 {
     public const int CopyBytes = 64 * 1024 * 1024;
     private const int Copies = 8;
@@ -36,29 +36,30 @@ internal sealed record MachineProbe(double WorkSeconds, double LostPercent, doub
     private const long WorkSteps = 200_000_000;
     private const int TableEntries = 256 * 1024;
 
-    private static readonly long GapTicks = Stopwatch.Frequency / 50_000;
+    private const int GapMicroseconds = 20;
+    private static readonly long GapTicks = Stopwatch.Frequency * GapMicroseconds / 1_000_000;
     private static readonly TimeSpan ClockLoop = TimeSpan.FromSeconds(1);
 
     /// <param name="directory">Where the fsync probe writes its file, on the disk the node uses if local.</param>
     public static MachineProbe Run(string directory)
     {
-        var threads = Environment.ProcessorCount;
-        var work = OnEveryCore(threads, _ => Work());
-        var lost = OnEveryCore(threads, _ => Lost());
-        var copy = OnEveryCore(threads, _ => Copy());
+        var work = OnEveryCore(Work);
+        var copy = OnEveryCore(Copy);
+        var lost = OnEveryCore(Lost);
         var (p50, p99) = Fsync(directory);
-        return new MachineProbe(work.Max(), lost.Max(), p50, p99, copy.Min());
+        return new MachineProbe(work.Max(), copy.Min(), lost.Max(), p50, p99);
     }
 
     public override string ToString() =>
         FormattableString.Invariant(
-            $"fixed work {WorkSeconds:F3} s on each core at once, memory copied at {CopyGibPerSecond:F1} GiB/s a core, {LostPercent:F1}% of a core's time lost in gaps over 20 µs, fsync of 64 KiB p50 {FsyncP50Ms:F2} ms p99 {FsyncP99Ms:F2} ms");
+            $"fixed work {WorkSeconds:F3} s on each core at once, memory copied at {CopyGibPerSecond:F1} GiB/s a core, {LostPercent:F1}% of a core's time lost in gaps over {GapMicroseconds} µs, fsync of 64 KiB p50 {FsyncP50Ms:F2} ms p99 {FsyncP99Ms:F2} ms");
 
-    private static double[] OnEveryCore(int threads, Func<int, double> measure)
+    /// <returns>Each thread's figure, one thread per core, all running at once.</returns>
+    private static double[] OnEveryCore(Func<double> measure)
     {
-        var results = new double[threads];
-        var workers = Enumerable.Range(0, threads)
-            .Select(i => new Thread(() => results[i] = measure(i)) { IsBackground = true, Name = "machine probe" })
+        var results = new double[Environment.ProcessorCount];
+        var workers = Enumerable.Range(0, results.Length)
+            .Select(i => new Thread(() => results[i] = measure()) { IsBackground = true, Name = "machine probe" })
             .ToList();
         workers.ForEach(t => t.Start());
         workers.ForEach(t => t.Join());
