@@ -19,12 +19,14 @@ internal sealed class BenchClient : IDisposable
     private readonly NodeBenchSettings _settings;
     private readonly HttpClient _http;
     private readonly HttpClient _sampling;
+    private readonly StallWatch? _stalls;
 
     public BenchClient(NodeBenchSettings settings)
     {
         _settings = settings;
         _http = new HttpClient(Handler()) { Timeout = TimeSpan.FromMinutes(10) };
         _sampling = new HttpClient(Handler()) { Timeout = TimeSpan.FromSeconds(5) };
+        _stalls = StallWatch.Start();
     }
 
     /// <summary>Whether the node serves the blackhole (a plain GET of it asks for an upgrade).</summary>
@@ -84,6 +86,7 @@ internal sealed class BenchClient : IDisposable
         var sampling = await sampler.StartAsync(cancellationToken);
         var gcPause = GC.GetTotalPauseDuration();
         var gen2 = GC.CollectionCount(2);
+        _stalls?.Take();
         LoadOutcome outcome;
         NodeUsage? usage;
         int streams;
@@ -111,6 +114,8 @@ internal sealed class BenchClient : IDisposable
         {
             LoadGeneratorGcPause = GC.GetTotalPauseDuration() - gcPause,
             LoadGeneratorGen2 = GC.CollectionCount(2) - gen2,
+            Stalls = _stalls?.Take(),
+            StallsRealTime = _stalls?.RealTime ?? false,
         };
     }
 
@@ -125,6 +130,7 @@ internal sealed class BenchClient : IDisposable
     {
         _http.Dispose();
         _sampling.Dispose();
+        _stalls?.Dispose();
     }
 
     private static BenchRun Run(string scenario, string transport, bool blackhole, int streams, EventCorpus events, double rate, LoadOutcome outcome, NodeUsage? node) =>

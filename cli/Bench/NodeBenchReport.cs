@@ -65,6 +65,16 @@ internal sealed class NodeBenchReport(
             output.WriteLine("load generator GC: " + string.Join(", ", loads.Select(r => Invariant(
                 $"{r.Scenario} {(r.Target == "blackhole" ? "(blackhole) " : "")}{r.LoadGeneratorGcPause.TotalMilliseconds:F0} ms paused, {r.LoadGeneratorGen2} full"))) +
                 " (this process's pauses during each run: acknowledgements that arrive then are read late)");
+            var watched = loads.Where(r => r.Stalls is not null).ToList();
+            if (watched.Count > 0)
+            {
+                output.WriteLine("machine stalls: " + string.Join(", ", watched.Select(r => Invariant(
+                    $"{r.Scenario} {(r.Target == "blackhole" ? "(blackhole) " : "")}{r.Stalls!.Stalls} ({r.Stalls.TotalMs:F0} ms, longest {r.Stalls.MaxMs:F1} ms)"))) +
+                    Invariant($" (a thread per core that sleeps 1 ms woke over {StallWatch.StallMilliseconds:F0} ms late; ") +
+                    (watched.All(r => r.StallsRealTime)
+                        ? "it runs under SCHED_FIFO, so a stall is the host or the kernel holding the core, not the load)"
+                        : "without real-time priority here, so the load's own waits for a core count too)"));
+            }
         }
         if (idle is not null)
         {
@@ -215,6 +225,7 @@ internal sealed class NodeBenchReport(
                 ? new { cpuSeconds = Round(n.CpuSeconds), cpuPercent = Round(n.CpuPercent), peakRssBytes = n.PeakRssBytes, highWaterRssBytes = n.HighWaterRssBytes, samples = n.Samples }
                 : null,
             loadGenerator = new { gcPauseMs = Round(r.LoadGeneratorGcPause.TotalMilliseconds), gen2Collections = r.LoadGeneratorGen2 },
+            stalls = r.Stalls is { } st ? new { count = st.Stalls, totalMs = Round(st.TotalMs), maxMs = Round(st.MaxMs), realTime = r.StallsRealTime } : null,
             ok = r.Ok,
             errors = r.Errors,
         }),

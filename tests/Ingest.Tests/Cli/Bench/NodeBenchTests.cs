@@ -30,7 +30,14 @@ public sealed class NodeBenchTests
             Assert.True(machine.GetProperty("probeAfter").GetProperty("fsyncP99Ms").GetDouble() > 0);
             // Every load run says how long the load generator itself was paused by its GC.
             foreach (var run in summary.RootElement.GetProperty("runs").EnumerateArray().Where(r => r.GetProperty("target").GetString() != "in-process"))
+            {
                 Assert.True(run.GetProperty("loadGenerator").GetProperty("gcPauseMs").ValueKind == JsonValueKind.Number, run.ToString());
+                // ... and how the machine stalled meanwhile.
+                var stalls = run.GetProperty("stalls");
+                Assert.True(stalls.GetProperty("count").GetInt32() >= 0, run.ToString());
+                Assert.True(stalls.GetProperty("totalMs").GetDouble() >= stalls.GetProperty("maxMs").GetDouble(), run.ToString());
+            }
+            Assert.Contains(lines, line => line.StartsWith("machine stalls: ", StringComparison.Ordinal));
         }
         // The warm-up sends the same number of events (up to its limits) over each protocol too,
         // twice: at full speed, then paced.
