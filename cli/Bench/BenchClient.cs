@@ -115,7 +115,6 @@ internal sealed class BenchClient : IDisposable
             LoadGeneratorGcPause = GC.GetTotalPauseDuration() - gcPause,
             LoadGeneratorGen2 = GC.CollectionCount(2) - gen2,
             Stalls = _stalls?.Take(),
-            StallsRealTime = _stalls?.RealTime ?? false,
         };
     }
 

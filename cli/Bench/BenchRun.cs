@@ -33,9 +33,6 @@ internal sealed record BenchRun(
     /// <summary>Stalls of the machine during the run (<see cref="StallWatch"/>); null where it is not watched.</summary>
     public StallTally? Stalls { get; init; }
 
-    /// <summary>Whether <see cref="Stalls"/> were watched with real-time priority, so that they are the machine's alone.</summary>
-    public bool StallsRealTime { get; init; }
-
     public double EventsPerSecond => Events / Elapsed.TotalSeconds;
 
     public double MibPerSecond => Bytes / (1024.0 * 1024) / Elapsed.TotalSeconds;

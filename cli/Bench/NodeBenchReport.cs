@@ -63,15 +63,15 @@ internal sealed class NodeBenchReport(
         if (loads.Count > 0)
         {
             output.WriteLine("load generator GC: " + string.Join(", ", loads.Select(r => Invariant(
-                $"{r.Scenario} {(r.Target == "blackhole" ? "(blackhole) " : "")}{r.LoadGeneratorGcPause.TotalMilliseconds:F0} ms paused, {r.LoadGeneratorGen2} full"))) +
+                $"{Label(r)} {r.LoadGeneratorGcPause.TotalMilliseconds:F0} ms paused, {r.LoadGeneratorGen2} full"))) +
                 " (this process's pauses during each run: acknowledgements that arrive then are read late)");
             var watched = loads.Where(r => r.Stalls is not null).ToList();
             if (watched.Count > 0)
             {
                 output.WriteLine("machine stalls: " + string.Join(", ", watched.Select(r => Invariant(
-                    $"{r.Scenario} {(r.Target == "blackhole" ? "(blackhole) " : "")}{r.Stalls!.Stalls} ({r.Stalls.TotalMs:F0} ms, longest {r.Stalls.MaxMs:F1} ms)"))) +
+                    $"{Label(r)} {r.Stalls!.Stalls} ({r.Stalls.TotalMs:F0} ms, longest {r.Stalls.MaxMs:F1} ms)"))) +
                     Invariant($" (a thread per core that sleeps 1 ms woke over {StallWatch.StallMilliseconds:F0} ms late; ") +
-                    (watched.All(r => r.StallsRealTime)
+                    (watched.All(r => r.Stalls!.RealTime)
                         ? "it runs under SCHED_FIFO, so a stall is the host or the kernel holding the core, not the load)"
                         : "without real-time priority here, so the load's own waits for a core count too)"));
             }
@@ -165,6 +165,9 @@ internal sealed class NodeBenchReport(
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
 
+    /// <summary>A load run as the per-run lines name it: its scenario, and whether it went to the blackhole.</summary>
+    private static string Label(BenchRun run) => run.Target == "blackhole" ? $"{run.Scenario} (blackhole)" : run.Scenario;
+
     private static object? Probe(MachineProbe? probe) => probe is null ? null : new
     {
         workSeconds = Math.Round(probe.WorkSeconds, 3),
@@ -225,7 +228,7 @@ internal sealed class NodeBenchReport(
                 ? new { cpuSeconds = Round(n.CpuSeconds), cpuPercent = Round(n.CpuPercent), peakRssBytes = n.PeakRssBytes, highWaterRssBytes = n.HighWaterRssBytes, samples = n.Samples }
                 : null,
             loadGenerator = new { gcPauseMs = Round(r.LoadGeneratorGcPause.TotalMilliseconds), gen2Collections = r.LoadGeneratorGen2 },
-            stalls = r.Stalls is { } st ? new { count = st.Stalls, totalMs = Round(st.TotalMs), maxMs = Round(st.MaxMs), realTime = r.StallsRealTime } : null,
+            stalls = r.Stalls is { } st ? new { count = st.Stalls, totalMs = Round(st.TotalMs), maxMs = Round(st.MaxMs), realTime = st.RealTime } : null,
             ok = r.Ok,
             errors = r.Errors,
         }),

@@ -47,7 +47,12 @@ internal sealed partial class StallWatch : IDisposable
     public static StallWatch? Start() => OperatingSystem.IsLinux() ? new StallWatch() : null;
 
     /// <summary>The stalls since the last call (or the start), and a fresh count from now on.</summary>
-    public StallTally Take() => Interlocked.Exchange(ref _window, new StallTally());
+    public StallTally Take()
+    {
+        var taken = Interlocked.Exchange(ref _window, new StallTally());
+        taken.RealTime = RealTime;
+        return taken;
+    }
 
     public void Dispose()
     {
@@ -106,6 +111,9 @@ internal sealed class StallTally
     public double TotalMs { get; private set; }
 
     public double MaxMs { get; private set; }
+
+    /// <summary>Whether every watching thread ran under <c>SCHED_FIFO</c>, so that the stalls are the machine's alone.</summary>
+    public bool RealTime { get; set; }
 
     public void Add(double lateMs)
     {

@@ -33,6 +33,7 @@ public sealed class StallWatchTests
             var tally = watch.Take();
             Assert.InRange(tally.Stalls, 0, 200);
             Assert.True(tally.TotalMs >= tally.MaxMs, $"{tally.TotalMs} < {tally.MaxMs}");
+            Assert.Equal(watch.RealTime, tally.RealTime);
         }
         finally
         {
