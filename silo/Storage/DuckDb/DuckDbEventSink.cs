@@ -52,7 +52,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     {
         var checkpointBytes = database.Options.BackgroundCheckpointBytes;
         if (checkpointBytes > 0)
-            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointNice, database.Options.CheckpointIdle, logger, _time));
+            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointCatchUpBytes, database.Options.CheckpointNice, database.Options.CheckpointIdle, logger, _time));
     }
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>
@@ -87,6 +87,13 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 
     /// <summary>The background checkpointer's thread id (Linux), once it runs; 0 without one.</summary>
     internal int CheckpointerThreadId => Volatile.Read(ref _checkpointer)?.ThreadId ?? 0;
+
+    /// <summary>The catch-up checkpoints' thread id (Linux), once it runs; 0 without one.</summary>
+    internal int CatchUpThreadId => Volatile.Read(ref _checkpointer)?.CatchUpThreadId ?? 0;
+
+    /// <summary>Background checkpoints so far, and how many of them caught up at the default priority.</summary>
+    internal (long Checkpoints, long CatchUps) BackgroundCheckpoints =>
+        Volatile.Read(ref _checkpointer) is { } checkpointer ? (checkpointer.Checkpoints, checkpointer.CatchUps) : (0, 0);
 
     /// <summary>
     /// Queues the flush, waiting first while the queue is full, and completes once it is committed

@@ -42,6 +42,10 @@ public sealed class WalCheckpointerTests
             while (WalBytes(wal) >= Threshold && DateTime.UtcNow < deadline)
                 await Task.Delay(50);
             Assert.InRange(WalBytes(wal), 0, Threshold - 1);
+            // The WAL never reached the catch-up size (64 MiB by default).
+            var (checkpoints, catchUps) = sink.BackgroundCheckpoints;
+            Assert.True(checkpoints > 0, "no background checkpoint ran");
+            Assert.Equal(0, catchUps);
 
             Assert.Equal(6000, await kit.CountAsync("SELECT count(*) FROM events"));
             Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM streams WHERE events = 600"));
@@ -54,6 +58,66 @@ public sealed class WalCheckpointerTests
         kit.Reopen();
         Assert.Equal(6000, await kit.CountAsync("SELECT count(DISTINCT (stream_id, seq)) FROM events"));
         Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM streams WHERE events = 600"));
+    }
+
+    [Fact]
+    public async Task A_checkpoint_past_the_catch_up_size_runs_at_the_default_priority()
+    {
+        // Every checkpoint here starts past the catch-up size; the idle thread only hands them over.
+        await using var kit = StorageTestKit.Create(options =>
+        {
+            options.BackgroundCheckpointBytes = Threshold;
+            options.CheckpointCatchUpBytes = Threshold;
+        });
+        var wal = kit.DatabasePath + ".wal";
+        var streams = Enumerable.Range(0, 10).Select(_ => Opened()).ToArray();
+        await using var sink = kit.Sink();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        int catchUpThread;
+        while ((catchUpThread = sink.CatchUpThreadId) == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.NotEqual(0, catchUpThread);
+        Assert.Equal((0, 0), Scheduling(catchUpThread));
+        int idleThread;
+        while ((idleThread = sink.CheckpointerThreadId) == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        (int Nice, int Policy) seen;
+        while ((seen = Scheduling(idleThread)) != (19, 5) && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.Equal((19, 5), seen);
+
+        for (var round = 0; round < 30; round++)
+        {
+            for (var s = 0; s < streams.Length; s++)
+            {
+                var flush = Flush(streams[s], Batch(Start, Events(round * 20 + 1, 20))) with { SinkHasRow = round > 0 };
+                await sink.WriteAsync(flush, CancellationToken.None);
+                streams[s] = flush.State;
+            }
+        }
+        while ((WalBytes(wal) >= Threshold || sink.BackgroundCheckpoints.Checkpoints == 0) && DateTime.UtcNow < deadline)
+            await Task.Delay(50);
+        Assert.InRange(WalBytes(wal), 0, Threshold - 1);
+        var (checkpoints, catchUps) = sink.BackgroundCheckpoints;
+        Assert.True(checkpoints > 0, "no background checkpoint ran");
+        Assert.Equal(checkpoints, catchUps);
+        Assert.Equal(6000, await kit.CountAsync("SELECT count(*) FROM events"));
+    }
+
+    [Fact]
+    public async Task Without_a_catch_up_size_there_is_no_catch_up_thread()
+    {
+        await using var kit = StorageTestKit.Create(options =>
+        {
+            options.BackgroundCheckpointBytes = Threshold;
+            options.CheckpointCatchUpBytes = 0;
+        });
+        await using var sink = kit.Sink();
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (sink.CheckpointerThreadId == 0 && DateTime.UtcNow < deadline)
+            await Task.Delay(20);
+        Assert.NotEqual(0, sink.CheckpointerThreadId);
+        Assert.Equal(0, sink.CatchUpThreadId);
     }
 
     [Theory]
