@@ -20,22 +20,9 @@ public sealed class WalCheckpointerTests
         var wal = kit.DatabasePath + ".wal";
         var retired = wal + Ingest.Silo.Storage.DuckDb.Sink.RetiredWal.Suffix;
         File.WriteAllText(retired, "left by a crash");
-        var streams = Enumerable.Range(0, 10).Select(_ => Opened()).ToArray();
-        long biggestWal = 0;
         await using (var sink = kit.Sink())
         {
-            // One commit at a time, each small: every one goes to the WAL. Compaction (updates and
-            // deletes, once a second) takes turns with the checkpoints.
-            for (var round = 0; round < 30; round++)
-            {
-                for (var s = 0; s < streams.Length; s++)
-                {
-                    var flush = Flush(streams[s], Batch(Start, Events(round * 20 + 1, 20))) with { SinkHasRow = round > 0 };
-                    await sink.WriteAsync(flush, CancellationToken.None);
-                    streams[s] = flush.State;
-                }
-                biggestWal = Math.Max(biggestWal, WalBytes(wal));
-            }
+            var biggestWal = await WriteSmallCommitsAsync(sink, wal);
             Assert.True(biggestWal > Threshold, $"the test must fill the WAL past {Threshold} bytes; it reached {biggestWal}");
 
             var deadline = DateTime.UtcNow.AddSeconds(10);
@@ -70,7 +57,6 @@ public sealed class WalCheckpointerTests
             options.CheckpointCatchUpBytes = Threshold;
         });
         var wal = kit.DatabasePath + ".wal";
-        var streams = Enumerable.Range(0, 10).Select(_ => Opened()).ToArray();
         await using var sink = kit.Sink();
         var deadline = DateTime.UtcNow.AddSeconds(30);
         int catchUpThread;
@@ -86,15 +72,7 @@ public sealed class WalCheckpointerTests
             await Task.Delay(20);
         Assert.Equal((19, 5), seen);
 
-        for (var round = 0; round < 30; round++)
-        {
-            for (var s = 0; s < streams.Length; s++)
-            {
-                var flush = Flush(streams[s], Batch(Start, Events(round * 20 + 1, 20))) with { SinkHasRow = round > 0 };
-                await sink.WriteAsync(flush, CancellationToken.None);
-                streams[s] = flush.State;
-            }
-        }
+        await WriteSmallCommitsAsync(sink, wal);
         while ((WalBytes(wal) >= Threshold || sink.BackgroundCheckpoints.Checkpoints == 0) && DateTime.UtcNow < deadline)
             await Task.Delay(50);
         Assert.InRange(WalBytes(wal), 0, Threshold - 1);
@@ -154,6 +132,29 @@ public sealed class WalCheckpointerTests
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         return (int.Parse(fields[19 - 3], System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(fields[41 - 3], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// 30 rounds of 20 events on each of 10 streams, one commit at a time, each small, so every one
+    /// goes to the WAL. Compaction (updates and deletes, once a second) takes turns with the
+    /// checkpoints.
+    /// </summary>
+    /// <returns>The largest the WAL was after a round.</returns>
+    private static async Task<long> WriteSmallCommitsAsync(Ingest.Silo.Storage.DuckDb.DuckDbEventSink sink, string wal)
+    {
+        var streams = Enumerable.Range(0, 10).Select(_ => Opened()).ToArray();
+        long biggestWal = 0;
+        for (var round = 0; round < 30; round++)
+        {
+            for (var s = 0; s < streams.Length; s++)
+            {
+                var flush = Flush(streams[s], Batch(Start, Events(round * 20 + 1, 20))) with { SinkHasRow = round > 0 };
+                await sink.WriteAsync(flush, CancellationToken.None);
+                streams[s] = flush.State;
+            }
+            biggestWal = Math.Max(biggestWal, WalBytes(wal));
+        }
+        return biggestWal;
     }
 
     private static long WalBytes(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
