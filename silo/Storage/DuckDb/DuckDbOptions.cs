@@ -50,7 +50,7 @@ public sealed class DuckDbOptions
     /// <see cref="CheckpointNice"/> and <see cref="CheckpointIdle"/>. Near the node's limit for
     /// long, idle CPU runs out: the WAL then grows faster than it is checkpointed, every checkpoint
     /// is longer than the last, and commits stall at their ends (at 570,000 WebSocket events/s for
-    /// 14 s the WAL reached 160–342 MB without this, under 111 MB with it). 0 never does.
+    /// 14–18 s the WAL reached 160–342 MB without this, under 128 MB with it). 0 never does.
     /// </summary>
     public long CheckpointCatchUpBytes { get; set; } = 64L * 1024 * 1024;
 
