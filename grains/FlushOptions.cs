@@ -7,5 +7,9 @@ public sealed record FlushOptions
 
     public int MaxBytes { get; init; } = 4 * 1024 * 1024;
 
+    /// <summary>
+    /// The period of the <see cref="FlushClock"/>: a buffered event waits at most this long, until the
+    /// clock's next tick, for its stream's flush.
+    /// </summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(20);
 }

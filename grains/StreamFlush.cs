@@ -24,6 +24,13 @@ public sealed record StreamFlush(StreamState State, IReadOnlyList<EventBatch> Ba
     /// </summary>
     public bool SinkHasRow { get; init; }
 
+    /// <summary>
+    /// True when a caller waits for this write (a close, a reopen, an explicit flush, a
+    /// deactivation), so a sink that holds writes back to commit many streams' together should not
+    /// hold this one. False for a flight that a timer or a threshold started.
+    /// </summary>
+    public bool Awaited { get; init; }
+
     public long EventCount
     {
         get

@@ -4,9 +4,9 @@ namespace Ingest.Grains;
 
 /// <summary>
 /// One stream: its metadata, its counts, and the events not yet durable. Events are
-/// buffered and flushed to the stream's sinks when a size threshold is reached, when the
-/// first event buffered since the last flush has waited <see cref="FlushOptions.MaxDelay"/>, on close and on
-/// deactivation (the buffer + timer + flush-on-deactivate pattern of Orleans' GPSTracker
+/// buffered and flushed to the stream's sinks when a size threshold is reached, at the first tick
+/// of the <see cref="FlushClock"/> (every <see cref="FlushOptions.MaxDelay"/>) after an event is
+/// buffered, on close and on deactivation (the buffer + timer + flush-on-deactivate pattern of Orleans' GPSTracker
 /// PushNotifierGrain). Each sink writes the stream's row in the same transaction as the
 /// events it counts, so a sink's counts and events never disagree.
 /// </summary>
@@ -39,6 +39,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private readonly IGrainContext _context;
     private readonly IStreamNotifier _notifier;
     private readonly FlushOptions _options;
+    private readonly TimeProvider _time;
     private PendingEvents _pending = new();
     // The events of the flight in progress; empty when there is none. They precede _pending's.
     private PendingEvents _flying = new();
@@ -56,7 +57,8 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         IReadOnlyList<SinkPort> sinks,
         IGrainContext context,
         IStreamNotifier notifier,
-        FlushOptions options)
+        FlushOptions options,
+        TimeProvider time)
     {
         ArgumentOutOfRangeException.ThrowIfZero(sinks.Count);
         _key = key;
@@ -65,6 +67,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         _context = context;
         _notifier = notifier;
         _options = options;
+        _time = time;
     }
 
     public StreamProgress Progress => _state?.Progress ?? StreamProgress.None;
@@ -145,8 +148,8 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         if (numbered.After(next - 1) is { } fresh)
             _pending.Add(fresh);
 
-        // The delay counts from the first append after a flush, not from when the events arrived:
-        // a caller that waited for a flush to end (a POST reading its body) would otherwise find its
+        // The timer starts with the first append after a flush, not when the events arrived: a
+        // caller that waited for a flush to end (a POST reading its body) would otherwise find its
         // next batch overdue, and flush one batch at a time.
         if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
         {
@@ -162,7 +165,8 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         }
         else if (_flushTimer is null && !_pending.IsEmpty)
         {
-            _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, _options.MaxDelay);
+            // On the clock's ticks every stream's timer fires together, and the sink commits them as one.
+            _flushTimer = _context.RegisterTimer(OnFlushTimerAsync, FlushClock.UntilNextTick(_time, _options.MaxDelay));
         }
     }
 
@@ -236,7 +240,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             return;
         var current = _state;
         var next = Advance(current, _pending);
-        var writes = StartWrites(current, next, CancellationToken.None);
+        var writes = StartWrites(current, next, awaited: false, CancellationToken.None);
         (_flying, _pending) = (_pending, _flying);
         var flight = new Flight(writes, current, next, _stateDirty);
         _flight = flight;
@@ -316,7 +320,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
                 return;
             var current = _state;
             var next = Advance(current, _pending);
-            var writes = StartWrites(current, next, cancellationToken);
+            var writes = StartWrites(current, next, awaited: true, cancellationToken);
             try
             {
                 await Task.WhenAll(writes);
@@ -380,15 +384,15 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// write landed before a crash and another sink's did not) is sent nothing that would move its
     /// row back, or it would be sent its own events again later: at most a close it lacks.
     /// </summary>
-    private Task WriteSlotAsync(SinkSlot slot, StreamState next, CancellationToken cancellationToken)
+    private Task WriteSlotAsync(SinkSlot slot, StreamState next, bool awaited, CancellationToken cancellationToken)
     {
         if (slot.Row is { } ahead && ahead.Position > next.Position)
         {
             return ahead.ClosedAt == next.ClosedAt
                 ? Task.CompletedTask
-                : WriteAsync(slot, new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position, SinkHasRow = true }, cancellationToken);
+                : WriteAsync(slot, new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position, SinkHasRow = true, Awaited = awaited }, cancellationToken);
         }
-        return WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position, SinkHasRow = slot.Row is not null }, cancellationToken);
+        return WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position, SinkHasRow = slot.Row is not null, Awaited = awaited }, cancellationToken);
     }
 
     private static async Task WriteAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken)
@@ -398,8 +402,9 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     }
 
     /// <summary>Writes what each sink the stream goes to lacks to reach <paramref name="next"/>.</summary>
-    private Task[] StartWrites(StreamState current, StreamState next, CancellationToken cancellationToken) =>
-        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlotAsync(slot, next, cancellationToken))];
+    /// <param name="awaited">A caller waits for the writes (<see cref="StreamFlush.Awaited"/>); false for a flight.</param>
+    private Task[] StartWrites(StreamState current, StreamState next, bool awaited, CancellationToken cancellationToken) =>
+        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlotAsync(slot, next, awaited, cancellationToken))];
 
     /// <summary>Every sink holds <paramref name="next"/>: the stream moves on, and subscribers hear of it.</summary>
     private void Stored(StreamState current, StreamState next)

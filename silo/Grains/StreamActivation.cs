@@ -28,7 +28,7 @@ internal sealed partial class StreamActivation : IGrainContext
         _time = services.Time;
         _logger = services.Logger;
         _lastUsed = _time.GetTimestamp();
-        _grain = new StreamGrain(key, services.Sinks, this, services.Notifier, services.Flush);
+        _grain = new StreamGrain(key, services.Sinks, this, services.Notifier, services.Flush, services.Time);
     }
 
     public StreamKey Key { get; }

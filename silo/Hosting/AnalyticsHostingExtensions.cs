@@ -49,9 +49,10 @@ internal static class AnalyticsHostingExtensions
                 analytics.SharedDirectory,
                 analytics.NodeName,
                 time);
-            // A segment gathers flushes for SegmentInterval from the oldest, so each Parquet file holds more.
+            // A segment gathers flushes for SegmentInterval from the oldest, also those a caller
+            // waits for, so each Parquet file holds more.
             return new DuckDbEventSink(writer, duckDb.MaxQueuedBytes, provider.GetRequiredService<ILogger<DuckDbEventSink>>(), time,
-                commitEvents: long.MaxValue, commitDelay: analytics.SegmentInterval);
+                commitEvents: long.MaxValue, commitDelay: analytics.SegmentInterval, holdAwaited: true);
         });
         services.AddKeyedSingleton<IStreamStore>(StorageSinks.DuckDb, (provider, _) =>
             new PostgresStreamStore(provider.GetRequiredService<PostgresDatabase>(), PostgresSchema.AnalyticsStreamsTable));

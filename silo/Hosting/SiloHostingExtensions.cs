@@ -29,7 +29,10 @@ public static class SiloHostingExtensions
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<SiloOptions>().Bind(builder.Configuration.GetSection(SiloOptions.Section)).ValidateOnStart();
         services.AddSingleton<IValidateOptions<SiloOptions>, SiloOptionsValidator>();
-        services.AddOptions<DuckDbOptions>().Bind(builder.Configuration.GetSection(DuckDbOptions.Section)).ValidateOnStart();
+        // The DuckDB sink commits on the grains' flush clock unless told otherwise.
+        services.AddOptions<DuckDbOptions>().Bind(builder.Configuration.GetSection(DuckDbOptions.Section))
+            .PostConfigure<IOptions<SiloOptions>>((duckDb, silo) => duckDb.CommitInterval ??= silo.Value.FlushMaxDelay)
+            .ValidateOnStart();
         services.AddSingleton<IValidateOptions<DuckDbOptions>, DuckDbOptionsValidator>();
 
         // Cluster mode binds (and validates) AnalyticsOptions in AddAnalyticsMaintenance; nothing else reads them.

@@ -17,7 +17,11 @@ public sealed class SiloOptions
     /// <summary>...or this many bytes...</summary>
     public int FlushMaxBytes { get; set; } = 4 * 1024 * 1024;
 
-    /// <summary>...or once its oldest buffered event has waited this long, whichever comes first.</summary>
+    /// <summary>
+    /// ...or at the next tick of a clock that ticks this often, whichever comes first. Every stream
+    /// flushes on the same ticks, and the DuckDB sink commits each tick's flushes together
+    /// (<see cref="Storage.DuckDb.DuckDbOptions.CommitInterval"/>).
+    /// </summary>
     public TimeSpan FlushMaxDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
     /// <summary>A grain with no calls for this long is flushed and deactivated.</summary>

@@ -23,6 +23,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private readonly TimeSpan _compactInterval;
     private readonly long _commitEvents;
     private readonly TimeSpan _commitDelay;
+    private readonly long _commitPeriod;
+    private readonly long _commitOffset;
+    private readonly bool _holdAwaited;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly Task _loop;
@@ -32,6 +35,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private long _queuedBytes;
     private long _queuedEvents;
     private long _oldestQueued;
+    // A queued flush's caller waits for it: the next write starts at once.
+    private bool _awaitedQueued;
     private TaskCompletionSource _spaceFreed = NewSignal();
     private bool _closing;
 
@@ -48,7 +53,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 
     private DuckDbEventSink(DuckDbDatabase database, FlushGroupWriter writer, ILogger logger, TimeProvider? time)
         : this(writer, database.Options.MaxQueuedBytes, logger, time,
-            commitEvents: database.Options.CommitEvents, commitDelay: database.Options.CommitDelay)
+            commitEvents: database.Options.CommitEvents, commitInterval: database.Options.CommitInterval ?? TimeSpan.Zero,
+            commitGather: database.Options.CommitGather)
     {
         var checkpointBytes = database.Options.BackgroundCheckpointBytes;
         if (checkpointBytes > 0)
@@ -58,21 +64,31 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>
     /// <param name="maxQueuedBytes">Payload bytes queued before writers wait.</param>
     /// <param name="compactInterval">The least time between two compactions; default <see cref="DefaultCompactInterval"/>.</param>
-    /// <param name="commitEvents">A write waits until this many events are queued ...</param>
+    /// <param name="commitEvents">A queue of this many events is written at once; below it a write waits ...</param>
     /// <param name="commitDelay">
-    /// ... or until the oldest queued flush has waited this long (<see cref="DuckDbOptions.CommitEvents"/>), so
-    /// each write carries more. <see cref="long.MaxValue"/> events makes every write wait the delay.
+    /// ... until the oldest queued flush has waited this long, so each write carries more.
+    /// <see cref="long.MaxValue"/> events makes every write wait the delay.
     /// </param>
+    /// <param name="commitInterval">
+    /// ... or, when above zero, instead until the first tick of the <see cref="FlushClock"/> with this
+    /// period, plus <paramref name="commitGather"/>, after the oldest queued flush came (<see cref="DuckDbOptions.CommitInterval"/>).
+    /// </param>
+    /// <param name="commitGather">How long after each tick the writer waits for that tick's flushes.</param>
+    /// <param name="holdAwaited">Whether a flush that its caller waits for (<see cref="StreamFlush.Awaited"/>) waits like any other, rather than being written at once.</param>
     internal DuckDbEventSink(
         IFlushGroupWriter writer, long maxQueuedBytes, ILogger logger, TimeProvider? time = null,
-        TimeSpan? compactInterval = null, long commitEvents = 0, TimeSpan commitDelay = default)
+        TimeSpan? compactInterval = null, long commitEvents = 0, TimeSpan commitDelay = default,
+        TimeSpan commitInterval = default, TimeSpan commitGather = default, bool holdAwaited = false)
     {
+        _holdAwaited = holdAwaited;
         _maxQueuedBytes = maxQueuedBytes;
         _compactInterval = compactInterval ?? DefaultCompactInterval;
         _commitEvents = commitEvents;
         _commitDelay = commitDelay;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _commitPeriod = FlushClock.PeriodTicks(commitInterval, _time.TimestampFrequency);
+        _commitOffset = FlushClock.PeriodTicks(commitGather, _time.TimestampFrequency);
         _writer = writer;
         _loop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
@@ -144,8 +160,11 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
                 _queuedEvents += pending.Flush.EventCount;
                 if (_queue.Count == 1)
                     _oldestQueued = _time.GetTimestamp();
-                // The writer waits for the first flush, and then perhaps for enough events to commit.
-                if (_queue.Count == 1 || (queuedBefore < _commitEvents && _queuedEvents >= _commitEvents))
+                var awaitedBefore = _awaitedQueued;
+                _awaitedQueued |= pending.Flush.Awaited && !_holdAwaited;
+                // The writer waits for the first flush, and then perhaps for enough events to commit
+                // or for a flush whose caller waits.
+                if (_queue.Count == 1 || (queuedBefore < _commitEvents && _queuedEvents >= _commitEvents) || _awaitedQueued != awaitedBefore)
                     Monitor.Pulse(_gate);
                 spaceFreed = Task.CompletedTask;
                 return true;
@@ -204,14 +223,15 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
                         return null;
                     Monitor.Wait(_gate);
                 }
-                if (_closing || _queuedEvents >= _commitEvents)
+                if (_closing || _queuedEvents >= _commitEvents || _awaitedQueued)
                     break;
-                var left = _commitDelay - _time.GetElapsedTime(_oldestQueued);
-                if (left <= TimeSpan.Zero)
+                var left = CommitDue() - _time.GetTimestamp();
+                if (left <= 0)
                     break;
-                Monitor.Wait(_gate, left);
+                Monitor.Wait(_gate, TimeSpan.FromSeconds((double)left / _time.TimestampFrequency));
             }
             _queuedEvents = 0;
+            _awaitedQueued = false;
             group = _queue;
             _queue = _spare;
             _queuedBytes = 0;
@@ -221,6 +241,16 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         spaceFreed.TrySetResult();
         return group;
     }
+
+    /// <summary>
+    /// When the queue is written, in the clock's units: the first commit slot after the oldest
+    /// queued flush came, so a tick's flushes are written together a little after the tick, and
+    /// flushes whose slot passed while the writer was busy are written at once.
+    /// </summary>
+    private long CommitDue() =>
+        _commitPeriod > 0
+            ? FlushClock.NextTick(_oldestQueued, _commitPeriod, _commitOffset)
+            : _oldestQueued + (long)(_commitDelay.TotalSeconds * _time.TimestampFrequency);
 
     private void WriteGroup(List<PendingFlush> group)
     {

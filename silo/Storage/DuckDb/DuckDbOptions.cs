@@ -70,17 +70,25 @@ public sealed class DuckDbOptions
     public int RowGroupSize { get; set; } = 16_384;
 
     /// <summary>
-    /// Group commit: when above 0, the sink's writer waits until this many events are queued, or
-    /// until the oldest queued flush has waited <see cref="CommitDelay"/>, before it commits. A
-    /// commit costs a few milliseconds whatever it holds (its WAL write and fsync among them); at
-    /// 100,000 paced WebSocket events/s on 100 streams, 4096 took the writer from 117 commits/s to
-    /// 36 and the node from 117% to 102% of a core. But a client that waits for each answer before
-    /// sending more (small POSTs) then waits longer and sends less, so it is off (0) by default.
+    /// Group commit on the grains' flush clock. Every stream's flush timer fires on the same ticks
+    /// (<c>Silo:FlushMaxDelay</c> apart), and the writer starts a commit only at a tick plus
+    /// <see cref="CommitGather"/>, taking every flush that came by then. Each commit then carries a
+    /// whole tick of every stream, rather than whatever had come since the last commit: at 570,000
+    /// WebSocket events/s on 100 streams, 50 commits a second instead of 150–290. Null (the
+    /// default) takes <c>Silo:FlushMaxDelay</c>; zero commits whatever is queued at once.
     /// </summary>
-    public int CommitEvents { get; set; }
+    /// <remarks>
+    /// A flush that its caller waits for (a POST's end, a close, an explicit flush) and a queue of
+    /// <see cref="CommitEvents"/> start a commit at once, as do flushes whose slot passed while the
+    /// writer was busy.
+    /// </remarks>
+    public TimeSpan? CommitInterval { get; set; }
 
-    /// <summary>The longest a flush waits in the sink's queue for <see cref="CommitEvents"/>.</summary>
-    public TimeSpan CommitDelay { get; set; } = TimeSpan.FromMilliseconds(15);
+    /// <summary>How long after each tick the writer waits for that tick's flushes to come in before it commits.</summary>
+    public TimeSpan CommitGather { get; set; } = TimeSpan.FromMilliseconds(2);
+
+    /// <summary>A queue of this many events starts a commit at once (a row group's worth by default); 0: every flush does.</summary>
+    public int CommitEvents { get; set; } = 16_384;
 
     /// <summary>
     /// DuckDB's threads; 0 leaves DuckDB's default (one per core). One, so that ingestion keeps the
@@ -114,8 +122,10 @@ public sealed class DuckDbOptions
             errors.Add($"{Section}:{nameof(MaxQueuedBytes)} must be at least 1048576 (1 MiB); it is {MaxQueuedBytes}.");
         if (CommitEvents < 0)
             errors.Add($"{Section}:{nameof(CommitEvents)} must be 0 (commit at once) or a number of events; it is {CommitEvents}.");
-        if (CommitDelay < TimeSpan.Zero || CommitDelay > TimeSpan.FromSeconds(10))
-            errors.Add($"{Section}:{nameof(CommitDelay)} must be from 00:00:00 to 00:00:10; it is {CommitDelay}.");
+        if (CommitInterval is { } interval && (interval < TimeSpan.Zero || interval > TimeSpan.FromSeconds(10)))
+            errors.Add($"{Section}:{nameof(CommitInterval)} must be from 00:00:00 (commit at once) to 00:00:10; it is {interval}.");
+        if (CommitGather < TimeSpan.Zero || (CommitInterval is { } period && period > TimeSpan.Zero && CommitGather >= period))
+            errors.Add($"{Section}:{nameof(CommitGather)} must be from 00:00:00 to less than {nameof(CommitInterval)}; it is {CommitGather}.");
         if (BackgroundCheckpointBytes < 0)
             errors.Add($"{Section}:{nameof(BackgroundCheckpointBytes)} must be 0 (off) or a WAL size in bytes; it is {BackgroundCheckpointBytes}.");
         if (CheckpointCatchUpBytes < 0)

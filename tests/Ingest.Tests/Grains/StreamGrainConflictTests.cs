@@ -69,7 +69,7 @@ public sealed class StreamGrainConflictTests
     private async Task<StreamGrain> OpenedAsync()
     {
         var grain = new StreamGrain(
-            Key, [new SinkPort(StorageSinks.Postgres, _sink, _sink.Store)], new FakeGrainContext(_time), _notifier, new FlushOptions());
+            Key, [new SinkPort(StorageSinks.Postgres, _sink, _sink.Store)], new FakeGrainContext(_time), _notifier, new FlushOptions(), _time);
         await grain.OnActivateAsync(CancellationToken.None);
         await grain.OpenAsync(Opened());
         return grain;

@@ -125,7 +125,7 @@ public sealed class StreamGrainResumeTests
     }
 
     private StreamGrain NewGrain() =>
-        new(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store)], _context, _notifier, new FlushOptions { MaxEvents = 1000 });
+        new(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store)], _context, _notifier, new FlushOptions { MaxEvents = 1000 }, _time);
 
     private StreamOpened Opened() => new(StreamTransport.WebSocket, null, "{}", _time.GetUtcNow());
 }

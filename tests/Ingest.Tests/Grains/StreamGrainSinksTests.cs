@@ -70,7 +70,7 @@ public sealed class StreamGrainSinksTests
     [Fact]
     public async Task Asking_for_a_sink_the_deployment_lacks_is_refused()
     {
-        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _duck, _duckRows)], _context, _notifier, new FlushOptions());
+        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _duck, _duckRows)], _context, _notifier, new FlushOptions(), _time);
         await grain.OnActivateAsync(CancellationToken.None);
 
         await Assert.ThrowsAsync<ArgumentException>(async () => await grain.OpenAsync(Opened(StorageSinks.Postgres)));
@@ -125,12 +125,12 @@ public sealed class StreamGrainSinksTests
     {
         var failing = new FailingStore();
         var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _duck, _duckRows), new SinkPort(StorageSinks.Postgres, _postgres, failing)],
-            _context, _notifier, new FlushOptions());
+            _context, _notifier, new FlushOptions(), _time);
         await grain.OnActivateAsync(CancellationToken.None);
 
         Assert.Equal(0, (await grain.OpenAsync(Opened(StorageSinks.DuckDb))).Position);
         var other = new StreamGrain(new StreamKey("other"), [new SinkPort(StorageSinks.DuckDb, _duck, _duckRows), new SinkPort(StorageSinks.Postgres, _postgres, failing)],
-            _context, _notifier, new FlushOptions());
+            _context, _notifier, new FlushOptions(), _time);
         await other.OnActivateAsync(CancellationToken.None);
         await Assert.ThrowsAsync<IOException>(async () => await other.OpenAsync(Opened(StorageSinks.Postgres)));
     }
@@ -139,7 +139,7 @@ public sealed class StreamGrainSinksTests
     public async Task Storage_that_is_merely_behind_is_not_reported_as_a_failure()
     {
         var behind = new BehindSink();
-        var slow = new StreamGrain(new StreamKey("slow"), [new SinkPort(StorageSinks.DuckDb, behind, _duckRows)], _context, _notifier, new FlushOptions());
+        var slow = new StreamGrain(new StreamKey("slow"), [new SinkPort(StorageSinks.DuckDb, behind, _duckRows)], _context, _notifier, new FlushOptions(), _time);
         await slow.OnActivateAsync(CancellationToken.None);
         behind.Behind = false;
         await slow.OpenAsync(Opened(StorageSinks.DuckDb));
@@ -162,7 +162,7 @@ public sealed class StreamGrainSinksTests
 
     private StreamGrain NewGrain() =>
         new(Key, [new SinkPort(StorageSinks.DuckDb, _duck, _duckRows), new SinkPort(StorageSinks.Postgres, _postgres, _postgresRows)],
-            _context, _notifier, new FlushOptions { MaxEvents = 1000 });
+            _context, _notifier, new FlushOptions { MaxEvents = 1000 }, _time);
 
     private StreamOpened Opened(StorageSinks sinks = StorageSinks.None) => new(StreamTransport.Http, null, "{}", _time.GetUtcNow(), sinks);
 

@@ -52,6 +52,42 @@ public sealed class StreamGrainTests
     }
 
     [Fact]
+    public async Task Streams_flush_together_on_the_clock_s_ticks_whenever_their_events_came()
+    {
+        var options = new FlushOptions { MaxEvents = 100, MaxDelay = TimeSpan.FromMilliseconds(20) };
+        var first = await OpenedGrainAsync(options);
+        var second = new StreamGrain(new StreamKey("stream-2"), [new SinkPort(StorageSinks.DuckDb, _sink, _store)], _timers, _notifier, options, _time);
+        await second.OnActivateAsync(CancellationToken.None);
+        await second.OpenAsync(Opened());
+
+        // The clock starts on a tick: events at 7 and 15 ms both wait for the tick at 20 ms.
+        _time.Advance(TimeSpan.FromMilliseconds(7));
+        await first.AppendAsync(Batch("{\"n\":1}"));
+        _time.Advance(TimeSpan.FromMilliseconds(8));
+        await second.AppendAsync(Batch("{\"n\":2}"));
+        _time.Advance(TimeSpan.FromMilliseconds(4));
+        Assert.Equal(0, await _timers.RunDueAsync());
+        Assert.Empty(EventFlushes());
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        await _timers.RunDueAsync();
+
+        Assert.Equal(["stream-1", "stream-2"], EventFlushes().Select(flush => flush.State.Key.Value).Order());
+        Assert.All(EventFlushes(), flush => Assert.False(flush.Awaited));
+    }
+
+    [Fact]
+    public async Task A_flush_a_caller_waits_for_tells_the_sink_so()
+    {
+        var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 100 });
+
+        await grain.AppendAsync(Batch("1"));
+        await grain.FlushAsync();
+
+        Assert.True(Assert.Single(EventFlushes()).Awaited);
+    }
+
+    [Fact]
     public async Task Only_the_first_write_to_a_sink_says_its_row_may_be_missing()
     {
         var grain = await OpenedGrainAsync(new FlushOptions { MaxEvents = 1 });
@@ -139,7 +175,7 @@ public sealed class StreamGrainTests
     [InlineData(false, 1)]
     public async Task Reopening_a_live_stream_loads_it_again_only_from_storage_other_nodes_write(bool exclusive, int loads)
     {
-        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store, exclusive)], _timers, _notifier, new FlushOptions());
+        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store, exclusive)], _timers, _notifier, new FlushOptions(), _time);
         await grain.OnActivateAsync(CancellationToken.None);
         await grain.OpenAsync(Opened() with { Named = true });
         await grain.AppendAsync(Batch("1", "2"));
@@ -321,7 +357,7 @@ public sealed class StreamGrainTests
 
     private async Task<StreamGrain> ActivateAsync(FlushOptions? options = null)
     {
-        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store)], _timers, _notifier, options ?? new FlushOptions());
+        var grain = new StreamGrain(Key, [new SinkPort(StorageSinks.DuckDb, _sink, _store)], _timers, _notifier, options ?? new FlushOptions(), _time);
         await grain.OnActivateAsync(CancellationToken.None);
         return grain;
     }

@@ -31,4 +31,18 @@ public sealed class DuckDbOptionsTests
         Assert.Contains(errors, e => e.StartsWith("DuckDb:BackgroundCheckpointBytes", StringComparison.Ordinal) && e.Contains("-1"));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:CheckpointNice", StringComparison.Ordinal) && e.Contains("20"));
     }
+
+    [Fact]
+    public void The_commit_clock_needs_a_gather_shorter_than_its_interval()
+    {
+        Assert.Empty(new DuckDbOptions { CommitInterval = TimeSpan.Zero, CommitGather = TimeSpan.FromSeconds(1) }.Validate());
+
+        var errors = new DuckDbOptions { CommitInterval = TimeSpan.FromMilliseconds(-1), CommitEvents = -1 }.Validate();
+        Assert.Equal(2, errors.Count);
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:CommitInterval", StringComparison.Ordinal));
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:CommitEvents", StringComparison.Ordinal));
+
+        var gather = Assert.Single(new DuckDbOptions { CommitInterval = TimeSpan.FromMilliseconds(20), CommitGather = TimeSpan.FromMilliseconds(20) }.Validate());
+        Assert.StartsWith("DuckDb:CommitGather", gather, StringComparison.Ordinal);
+    }
 }

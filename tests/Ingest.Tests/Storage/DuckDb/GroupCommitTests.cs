@@ -9,7 +9,10 @@ using static Ingest.Tests.Storage.DuckDb.TestStreams;
 
 namespace Ingest.Tests.Storage.DuckDb;
 
-/// <summary>The sink's writer commits once enough events are queued or the oldest has waited long enough.</summary>
+/// <summary>
+/// The sink's writer commits once enough events are queued, a flush's caller waits, or the oldest
+/// has waited long enough: a delay, or the next slot of the commit clock.
+/// </summary>
 public sealed class GroupCommitTests
 {
     [Fact]
@@ -57,8 +60,59 @@ public sealed class GroupCommitTests
         Assert.Equal(3, Assert.Single(writer.Groups).Sum(flush => flush.EventCount));
     }
 
-    private static DuckDbEventSink Sink(RecordingWriter writer, long commitEvents, TimeSpan commitDelay) =>
-        new(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance, commitEvents: commitEvents, commitDelay: commitDelay);
+    [Fact]
+    public async Task Flushes_wait_for_the_clock_s_next_slot_and_are_written_together()
+    {
+        var writer = new RecordingWriter();
+        var interval = TimeSpan.FromMilliseconds(600);
+        await using var sink = Sink(writer, commitEvents: 1000, commitInterval: interval);
+        // Start just after a slot, so that the writes below all fall before the next one.
+        await Task.Delay(FlushClock.UntilNextTick(TimeProvider.System, interval) + TimeSpan.FromMilliseconds(20));
+
+        var watch = Stopwatch.StartNew();
+        var writes = new List<Task>();
+        for (var i = 0; i < 3; i++)
+        {
+            writes.Add(Write(sink, 10));
+            await Task.Delay(30);
+        }
+        await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(5));
+        Assert.Equal(30, Assert.Single(writer.Groups).Sum(flush => flush.EventCount));
+    }
+
+    [Fact]
+    public async Task A_flush_its_caller_waits_for_is_written_at_once_with_what_is_queued()
+    {
+        var writer = new RecordingWriter();
+        await using var sink = Sink(writer, commitEvents: 1000, commitInterval: TimeSpan.FromSeconds(10));
+
+        var held = Write(sink, 5);
+        await Task.Delay(200);
+        Assert.Empty(writer.Groups);
+
+        var watch = Stopwatch.StartNew();
+        var awaited = sink.WriteAsync(Flush(Opened(), Batch(Start, Events(1, 2))) with { Awaited = true }, CancellationToken.None).AsTask();
+        await Task.WhenAll(held, awaited).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.InRange(watch.Elapsed, TimeSpan.Zero, TimeSpan.FromSeconds(5));
+        Assert.Equal(7, Assert.Single(writer.Groups).Sum(flush => flush.EventCount));
+    }
+
+    [Fact]
+    public async Task Enough_events_are_written_without_waiting_for_the_clock()
+    {
+        var writer = new RecordingWriter();
+        await using var sink = Sink(writer, commitEvents: 20, commitInterval: TimeSpan.FromSeconds(10));
+
+        await Task.WhenAll(Write(sink, 10), Write(sink, 10)).WaitAsync(TimeSpan.FromSeconds(5));
+
+        Assert.Equal(20, writer.Groups.Sum(group => group.Sum(flush => flush.EventCount)));
+    }
+
+    private static DuckDbEventSink Sink(RecordingWriter writer, long commitEvents, TimeSpan commitDelay = default, TimeSpan commitInterval = default) =>
+        new(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance, commitEvents: commitEvents, commitDelay: commitDelay, commitInterval: commitInterval);
 
     private static Task Write(DuckDbEventSink sink, int events) =>
         sink.WriteAsync(Flush(Opened(), Batch(Start, Events(1, events))), CancellationToken.None).AsTask();
