@@ -22,7 +22,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private readonly IFlushGroupWriter _writer;
     private readonly TimeSpan _compactInterval;
     private readonly long _commitEvents;
-    private readonly TimeSpan _commitDelay;
+    private readonly long _commitDelay;
     private readonly long _commitPeriod;
     private readonly long _commitOffset;
     private readonly bool _holdAwaited;
@@ -84,9 +84,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         _maxQueuedBytes = maxQueuedBytes;
         _compactInterval = compactInterval ?? DefaultCompactInterval;
         _commitEvents = commitEvents;
-        _commitDelay = commitDelay;
         _logger = logger;
         _time = time ?? TimeProvider.System;
+        _commitDelay = FlushClock.PeriodTicks(commitDelay, _time.TimestampFrequency);
         _commitPeriod = FlushClock.PeriodTicks(commitInterval, _time.TimestampFrequency);
         _commitOffset = FlushClock.PeriodTicks(commitGather, _time.TimestampFrequency);
         _writer = writer;
@@ -250,7 +250,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private long CommitDue() =>
         _commitPeriod > 0
             ? FlushClock.NextTick(_oldestQueued, _commitPeriod, _commitOffset)
-            : _oldestQueued + (long)(_commitDelay.TotalSeconds * _time.TimestampFrequency);
+            : _oldestQueued + _commitDelay;
 
     private void WriteGroup(List<PendingFlush> group)
     {
