@@ -4,6 +4,7 @@ using Ingest.Grains;
 using Ingest.Silo.Storage;
 using Ingest.Silo.Storage.DuckDb;
 using Ingest.Silo.Storage.DuckDb.Sink;
+using Ingest.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Ingest.Tests.Storage.DuckDb.TestStreams;
 
@@ -63,30 +64,34 @@ public sealed class GroupCommitTests
     [Fact]
     public async Task Flushes_wait_for_the_clock_s_next_slot_and_are_written_together()
     {
+        // The clock moves only when told, and starts on a slot: flushes at 10, 40 and 70 ms wait
+        // for the slot at 100 ms.
+        var time = new ManualTimeProvider();
         var writer = new RecordingWriter();
-        var interval = TimeSpan.FromMilliseconds(600);
-        await using var sink = Sink(writer, commitEvents: 1000, commitInterval: interval);
-        // Start just after a slot, so that the writes below all fall before the next one.
-        await Task.Delay(FlushClock.UntilNextTick(TimeProvider.System, interval) + TimeSpan.FromMilliseconds(20));
+        await using var sink = Sink(writer, commitEvents: 1000, commitInterval: TimeSpan.FromMilliseconds(100), time: time);
 
-        var watch = Stopwatch.StartNew();
         var writes = new List<Task>();
         for (var i = 0; i < 3; i++)
         {
+            time.Advance(TimeSpan.FromMilliseconds(i == 0 ? 10 : 30));
             writes.Add(Write(sink, 10));
-            await Task.Delay(30);
         }
+        await Task.Delay(300);
+        Assert.Empty(writer.Groups);
+        Assert.All(writes, write => Assert.False(write.IsCompleted));
+
+        time.Advance(TimeSpan.FromMilliseconds(40));
         await Task.WhenAll(writes).WaitAsync(TimeSpan.FromSeconds(10));
 
-        Assert.InRange(watch.Elapsed, TimeSpan.FromMilliseconds(400), TimeSpan.FromSeconds(5));
         Assert.Equal(30, Assert.Single(writer.Groups).Sum(flush => flush.EventCount));
     }
 
     [Fact]
     public async Task A_flush_its_caller_waits_for_is_written_at_once_with_what_is_queued()
     {
+        // The clock never moves, so only the awaited flush can start the commit.
         var writer = new RecordingWriter();
-        await using var sink = Sink(writer, commitEvents: 1000, commitInterval: TimeSpan.FromSeconds(10));
+        await using var sink = Sink(writer, commitEvents: 1000, commitInterval: TimeSpan.FromSeconds(10), time: new ManualTimeProvider());
 
         var held = Write(sink, 5);
         await Task.Delay(200);
@@ -104,15 +109,16 @@ public sealed class GroupCommitTests
     public async Task Enough_events_are_written_without_waiting_for_the_clock()
     {
         var writer = new RecordingWriter();
-        await using var sink = Sink(writer, commitEvents: 20, commitInterval: TimeSpan.FromSeconds(10));
+        await using var sink = Sink(writer, commitEvents: 20, commitInterval: TimeSpan.FromSeconds(10), time: new ManualTimeProvider());
 
         await Task.WhenAll(Write(sink, 10), Write(sink, 10)).WaitAsync(TimeSpan.FromSeconds(5));
 
-        Assert.Equal(20, writer.Groups.Sum(group => group.Sum(flush => flush.EventCount)));
+        Assert.Equal(20, Assert.Single(writer.Groups).Sum(flush => flush.EventCount));
     }
 
-    private static DuckDbEventSink Sink(RecordingWriter writer, long commitEvents, TimeSpan commitDelay = default, TimeSpan commitInterval = default) =>
-        new(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance, commitEvents: commitEvents, commitDelay: commitDelay, commitInterval: commitInterval);
+    private static DuckDbEventSink Sink(
+        RecordingWriter writer, long commitEvents, TimeSpan commitDelay = default, TimeSpan commitInterval = default, TimeProvider? time = null) =>
+        new(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance, time, commitEvents: commitEvents, commitDelay: commitDelay, commitInterval: commitInterval);
 
     private static Task Write(DuckDbEventSink sink, int events) =>
         sink.WriteAsync(Flush(Opened(), Batch(Start, Events(1, events))), CancellationToken.None).AsTask();
