@@ -112,6 +112,7 @@ internal sealed class BenchClient : IDisposable
         }
         return Run(scenario, transport, blackhole, streams, events, rate, outcome, usage) with
         {
+            LatencyBySecond = outcome.LatencyBySecond,
             LoadGeneratorGcPause = GC.GetTotalPauseDuration() - gcPause,
             LoadGeneratorGen2 = GC.CollectionCount(2) - gen2,
             Stalls = _stalls?.Take(),

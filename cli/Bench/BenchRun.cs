@@ -30,6 +30,9 @@ internal sealed record BenchRun(
     /// <summary>Full (generation 2) collections of this process during the run.</summary>
     public int LoadGeneratorGen2 { get; init; }
 
+    /// <summary>The latency of the events sent in each second of the run; empty for the in-process baselines.</summary>
+    public IReadOnlyList<LatencySecond> LatencyBySecond { get; init; } = [];
+
     /// <summary>Stalls of the machine during the run (<see cref="StallWatch"/>); null where it is not watched.</summary>
     public StallTally? Stalls { get; init; }
 

@@ -26,6 +26,7 @@ internal sealed class BenchSocket : IDisposable
     private readonly Stream _stream;
     private readonly SemaphoreSlim _writing = new(1, 1);
     private readonly long[] _stamps;
+    private readonly long[] _sentAt;
     private long _acknowledged;
     private Task _receiving = Task.CompletedTask;
 
@@ -33,6 +34,7 @@ internal sealed class BenchSocket : IDisposable
     {
         _stream = stream;
         _stamps = new long[events];
+        _sentAt = new long[events];
     }
 
     /// <summary>The last count the server sent.</summary>
@@ -50,6 +52,9 @@ internal sealed class BenchSocket : IDisposable
 
     /// <summary>Every acknowledged event's latency in <see cref="Stopwatch"/> ticks, once <see cref="Completion"/> is done.</summary>
     public ReadOnlySpan<long> Latencies => _stamps.AsSpan(0, (int)Math.Min(Acknowledged, _stamps.Length));
+
+    /// <summary>When each acknowledged event's frame was written (<see cref="Stopwatch"/> timestamps), beside <see cref="Latencies"/>.</summary>
+    public ReadOnlySpan<long> SentAt => _sentAt.AsSpan(0, (int)Math.Min(Acknowledged, _sentAt.Length));
 
     /// <summary>Opens the WebSocket (the HTTP/1.1 upgrade) and starts reading the server's counts.</summary>
     /// <param name="events">Events this stream will send, so their send times can be kept.</param>
@@ -111,7 +116,10 @@ internal sealed class BenchSocket : IDisposable
                 next++;
             var now = Stopwatch.GetTimestamp();
             for (var e = i; e < next; e++)
+            {
+                _sentAt[e] = now;
                 Volatile.Write(ref _stamps[e], now);
+            }
             await WriteAsync(frames.Bytes.AsMemory(start, frames.End(first + next - 1) - start), cancellationToken);
             i = next;
         }

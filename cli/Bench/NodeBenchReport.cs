@@ -58,6 +58,8 @@ internal sealed class NodeBenchReport(
         output.WriteLine();
         output.WriteLine($"latency: from sending an event until a count covering it came back. A POST's events share their request's, from its first byte to its answer " +
             $"(percentiles weighted per event), so with {settings.PostEvents:N0} events per POST it is mostly the upload; post@half sends {settings.LatencyPostEvents:N0} per POST on named streams (--latency-post-events).");
+        foreach (var line in LatencyBySecond())
+            output.WriteLine(line);
         output.WriteLine("node CPU: its CPU time over the run's wall time (100% = one core); node RSS: the most resident memory sampled every 100 ms (VmHWM in the JSON)");
         var loads = runs.Where(r => r.Target != "in-process").ToList();
         if (loads.Count > 0)
@@ -147,6 +149,23 @@ internal sealed class NodeBenchReport(
         }
     }
 
+    /// <summary>
+    /// For each half-rate run, how its p99 varied over the seconds of sending: whether a miss of the
+    /// target came from a few bad seconds or from all of them (each second in the JSON).
+    /// </summary>
+    private IEnumerable<string> LatencyBySecond()
+    {
+        foreach (var half in runs.Where(r => r.Scenario.EndsWith("@half", StringComparison.Ordinal) && r.LatencyBySecond.Count > 1))
+        {
+            var seconds = half.LatencyBySecond;
+            var p99s = seconds.Select(s => s.Latency.P99Ms).Order().ToList();
+            var worst = seconds.MaxBy(s => s.Latency.P99Ms)!;
+            yield return Invariant(
+                $"{half.Scenario} p99 by second of sending: median {p99s[p99s.Count / 2]:F1} ms, best {p99s[0]:F1}, worst {worst.Latency.P99Ms:F1} (second {worst.Second + 1} of {seconds.Count}); ") +
+                Invariant($"{p99s.Count(p => p > HalfRateP99TargetMs)} of {seconds.Count} seconds over {HalfRateP99TargetMs:F0} ms");
+        }
+    }
+
     private static string Target(string what, bool met) => Invariant($"target: {what}: {(met ? "met" : "NOT met")}");
 
     private static string Events(BenchRun run) => run.EventsPerSecond.ToString("N0", CultureInfo.InvariantCulture);
@@ -224,6 +243,14 @@ internal sealed class NodeBenchReport(
             eventsPerSecond = Math.Round(r.EventsPerSecond),
             mibPerSecond = Round(r.MibPerSecond),
             latencyMs = r.Latency is { } l ? new { p50 = Round(l.P50Ms), p99 = Round(l.P99Ms), max = Round(l.MaxMs) } : null,
+            latencyBySecond = r.LatencyBySecond.Select(s => new
+            {
+                second = s.Second,
+                events = s.Events,
+                p50Ms = Round(s.Latency.P50Ms),
+                p99Ms = Round(s.Latency.P99Ms),
+                maxMs = Round(s.Latency.MaxMs),
+            }),
             node = r.Node is { } n
                 ? new { cpuSeconds = Round(n.CpuSeconds), cpuPercent = Round(n.CpuPercent), peakRssBytes = n.PeakRssBytes, highWaterRssBytes = n.HighWaterRssBytes, samples = n.Samples }
                 : null,

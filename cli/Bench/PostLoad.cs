@@ -23,7 +23,7 @@ internal static class PostLoad
     {
         var errors = new ConcurrentQueue<string>();
         var go = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var running = new Task<(long Sent, long Acknowledged, long Bytes, List<(long, int)> Latencies)>[streams];
+        var running = new Task<(long Sent, long Acknowledged, long Bytes, List<(long SentAt, long Ticks, int Events)> Latencies)>[streams];
         for (var s = 0; s < streams; s++)
         {
             var stream = s;
@@ -35,24 +35,29 @@ internal static class PostLoad
             }, cancellationToken);
         }
         var watch = Stopwatch.StartNew();
+        var timeline = new LatencyTimeline(Stopwatch.GetTimestamp());
         go.SetResult();
         var results = await Task.WhenAll(running);
         watch.Stop();
+        foreach (var (sentAt, latency, events) in results.SelectMany(r => r.Latencies))
+            timeline.AddRequest(sentAt, latency, events);
         return new LoadOutcome(
             results.Sum(r => r.Sent),
             results.Sum(r => r.Acknowledged),
             results.Sum(r => r.Bytes),
             watch.Elapsed,
-            LatencySummary.FromRequests([.. results.SelectMany(r => r.Latencies)]),
+            LatencySummary.FromRequests([.. results.SelectMany(r => r.Latencies.Select(l => (l.Ticks, l.Events)))]),
+            timeline.Seconds(),
             [.. errors]);
     }
 
-    private static async Task<(long Sent, long Acknowledged, long Bytes, List<(long, int)> Latencies)> StreamAsync(
+    /// <returns>What was sent and counted, and each request's send time, latency (both in <see cref="Stopwatch"/> ticks) and events.</returns>
+    private static async Task<(long Sent, long Acknowledged, long Bytes, List<(long SentAt, long Ticks, int Events)> Latencies)> StreamAsync(
         HttpClient http, Uri target, EventCorpus corpus, (int First, int Count) share, int eventsPerRequest, double rate,
         string? name, ConcurrentQueue<string> errors, CancellationToken cancellationToken)
     {
         var pacer = new Pacer(rate);
-        var latencies = new List<(long, int)>();
+        var latencies = new List<(long, long, int)>();
         long sent = 0, acknowledged = 0, bytes = 0;
         for (var done = 0; done < share.Count; done += eventsPerRequest)
         {
@@ -78,7 +83,7 @@ internal static class PostLoad
                 if (!long.TryParse(newline < 0 ? answer : answer[..newline], NumberStyles.None, CultureInfo.InvariantCulture, out var count))
                     count = 0;
                 acknowledged += Math.Clamp(name is null ? count : count - done, 0, events);
-                latencies.Add((latency, events));
+                latencies.Add((begin, latency, events));
                 if (response.StatusCode != HttpStatusCode.OK || count != expected)
                     BenchErrors.Add(errors, $"POST {target.AbsolutePath} of {events} events answered {(int)response.StatusCode}: {BenchErrors.Shorten(answer)}");
             }

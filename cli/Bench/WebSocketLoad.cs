@@ -46,6 +46,7 @@ internal static class WebSocketLoad
                 }, cancellationToken);
             }
             var watch = Stopwatch.StartNew();
+            var timeline = new LatencyTimeline(Stopwatch.GetTimestamp());
             go.SetResult();
             try
             {
@@ -65,13 +66,17 @@ internal static class WebSocketLoad
                 var expected = corpus.Share(s, streams).Count;
                 acknowledged += Math.Min(socket.Acknowledged, expected);
                 latencies.AddRange(socket.Latencies);
+                var sentAt = socket.SentAt;
+                var latency = socket.Latencies;
+                for (var e = 0; e < latency.Length; e++)
+                    timeline.AddEvent(sentAt[e], latency[e]);
                 if (socket.Acknowledged != expected || !socket.ClosedNormally)
                 {
                     BenchErrors.Add(errors, $"WebSocket {target.AbsolutePath} stream {s}: {socket.Acknowledged} of {expected} events acknowledged; " +
                         $"closed {(socket.CloseStatus is { } status ? $"with {status}" : "without a close frame")} {socket.CloseDescription}");
                 }
             }
-            return new LoadOutcome(corpus.Count, acknowledged, corpus.Bytes, watch.Elapsed, LatencySummary.FromEvents([.. latencies]), [.. errors]);
+            return new LoadOutcome(corpus.Count, acknowledged, corpus.Bytes, watch.Elapsed, LatencySummary.FromEvents([.. latencies]), timeline.Seconds(), [.. errors]);
         }
         finally
         {

@@ -36,6 +36,11 @@ public sealed class NodeBenchTests
                 var stalls = run.GetProperty("stalls");
                 Assert.True(stalls.GetProperty("count").GetInt32() >= 0, run.ToString());
                 Assert.True(stalls.GetProperty("totalMs").GetDouble() >= stalls.GetProperty("maxMs").GetDouble(), run.ToString());
+                // ... and, second by second of sending, the latency of every event it acknowledged.
+                var seconds = run.GetProperty("latencyBySecond").EnumerateArray().ToList();
+                Assert.Equal(run.GetProperty("acknowledged").GetInt64(), seconds.Sum(second => second.GetProperty("events").GetInt64()));
+                Assert.True(seconds.Select(second => second.GetProperty("second").GetInt32()).Order().SequenceEqual(seconds.Select(second => second.GetProperty("second").GetInt32())), run.ToString());
+                Assert.All(seconds, second => Assert.True(second.GetProperty("maxMs").GetDouble() <= run.GetProperty("latencyMs").GetProperty("max").GetDouble(), run.ToString()));
             }
             Assert.Contains(lines, line => line.StartsWith("machine stalls: ", StringComparison.Ordinal));
         }
