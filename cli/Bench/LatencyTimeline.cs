@@ -36,6 +36,12 @@ internal sealed class LatencyTimeline(long origin)
         return seconds;
     }
 
+    /// <summary>The whole run's latency, over every event added; null if none was.</summary>
+    public LatencySummary? Overall() =>
+        _events.Any(second => second.Count > 0)
+            ? LatencySummary.FromEvents([.. _events.SelectMany(second => second)])
+            : LatencySummary.FromRequests([.. _requests.SelectMany(second => second)]);
+
     private List<T> Second<T>(List<List<T>> seconds, long sentAt)
     {
         var second = (int)Math.Max(0, (sentAt - origin) / Stopwatch.Frequency);

@@ -46,7 +46,7 @@ internal static class PostLoad
             results.Sum(r => r.Acknowledged),
             results.Sum(r => r.Bytes),
             watch.Elapsed,
-            LatencySummary.FromRequests([.. results.SelectMany(r => r.Latencies.Select(l => (l.Ticks, l.Events)))]),
+            timeline.Overall(),
             timeline.Seconds(),
             [.. errors]);
     }

@@ -59,13 +59,11 @@ internal static class WebSocketLoad
             watch.Stop();
 
             long acknowledged = 0;
-            var latencies = new List<long>(corpus.Count);
             for (var s = 0; s < streams; s++)
             {
                 var socket = sockets[s];
                 var expected = corpus.Share(s, streams).Count;
                 acknowledged += Math.Min(socket.Acknowledged, expected);
-                latencies.AddRange(socket.Latencies);
                 var sentAt = socket.SentAt;
                 var latency = socket.Latencies;
                 for (var e = 0; e < latency.Length; e++)
@@ -76,7 +74,7 @@ internal static class WebSocketLoad
                         $"closed {(socket.CloseStatus is { } status ? $"with {status}" : "without a close frame")} {socket.CloseDescription}");
                 }
             }
-            return new LoadOutcome(corpus.Count, acknowledged, corpus.Bytes, watch.Elapsed, LatencySummary.FromEvents([.. latencies]), timeline.Seconds(), [.. errors]);
+            return new LoadOutcome(corpus.Count, acknowledged, corpus.Bytes, watch.Elapsed, timeline.Overall(), timeline.Seconds(), [.. errors]);
         }
         finally
         {

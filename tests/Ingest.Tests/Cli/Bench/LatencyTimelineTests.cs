@@ -27,6 +27,11 @@ public sealed class LatencyTimelineTests
         Assert.Equal(20, seconds[1].Latency.P50Ms, 3);
         Assert.Equal(20, seconds[1].Latency.P99Ms, 3);
         Assert.Equal(300, seconds[1].Latency.MaxMs, 3);
+        // Over the whole run: 200 events, the 198th of which waited 20 ms.
+        var overall = timeline.Overall()!;
+        Assert.Equal(10, overall.P50Ms, 3);
+        Assert.Equal(20, overall.P99Ms, 3);
+        Assert.Equal(300, overall.MaxMs, 3);
     }
 
     [Fact]
@@ -44,11 +49,15 @@ public sealed class LatencyTimelineTests
         // The 99th of the first second's 100 events waited 700 ms.
         Assert.Equal(700, seconds[0].Latency.P99Ms, 3);
         Assert.Equal(40, seconds[0].Latency.P50Ms, 3);
+        // Over the whole run the 100th of 101 events is still one of the two that waited 700 ms.
+        Assert.Equal(700, timeline.Overall()!.P99Ms, 3);
     }
 
     [Fact]
     public void Nothing_sent_has_no_seconds()
     {
-        Assert.Empty(new LatencyTimeline(Origin).Seconds());
+        var timeline = new LatencyTimeline(Origin);
+        Assert.Empty(timeline.Seconds());
+        Assert.Null(timeline.Overall());
     }
 }
