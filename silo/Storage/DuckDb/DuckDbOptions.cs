@@ -64,10 +64,14 @@ public sealed class DuckDbOptions
 
     /// <summary>
     /// Rows per row group of the database file (DuckDB's default is 122,880). A commit of at
-    /// least this many rows is written compressed straight into the file, and a checkpoint
-    /// recompresses at most one partial row group, so smaller groups make ingestion cheaper.
+    /// least this many rows is written compressed straight into the file by the writer, inside the
+    /// commit; a smaller one goes to the WAL and a background checkpoint compresses it, which
+    /// recompresses at most one partial row group. Larger groups make each checkpoint recompress
+    /// more of that partial group; groups as small as a commit put the compression on the writer: at 16,384, commits that grew in a slow spell were compressed by the writer, took
+    /// longer, and the next ones grew too (WebSocket p99 at half rate held for 13 s: over 100 ms in
+    /// 5 of 11 runs, against 1 of 11 at 65,536; BENCHMARKS.md, twenty-sixth session).
     /// </summary>
-    public int RowGroupSize { get; set; } = 16_384;
+    public int RowGroupSize { get; set; } = 65_536;
 
     /// <summary>
     /// Group commit on the grains' flush clock. Every stream's flush timer fires on the same ticks
