@@ -67,9 +67,10 @@ public sealed class DuckDbOptions
     /// least this many rows is written compressed straight into the file by the writer, inside the
     /// commit; a smaller one goes to the WAL and a background checkpoint compresses it, which
     /// recompresses at most one partial row group. Larger groups make each checkpoint recompress
-    /// more of that partial group; groups as small as a commit put the compression on the writer: at 16,384, commits that grew in a slow spell were compressed by the writer, took
-    /// longer, and the next ones grew too (WebSocket p99 at half rate held for 13 s: over 100 ms in
-    /// 5 of 11 runs, against 1 of 11 at 65,536; BENCHMARKS.md, twenty-sixth session).
+    /// more of that partial group; groups as small as a commit put the compression on the writer.
+    /// At 16,384, the commits that grew when the writer fell behind were compressed by the writer
+    /// too, and WebSocket runs held at half rate for 13 s missed a 100 ms p99 in 5 of 11, against
+    /// 1 of 11 at 65,536 (BENCHMARKS.md, twenty-sixth session).
     /// </summary>
     public int RowGroupSize { get; set; } = 65_536;
 
