@@ -69,8 +69,8 @@ public sealed class DuckDbOptions
     /// recompresses at most one partial row group. Larger groups make each checkpoint recompress
     /// more of that partial group; groups as small as a commit put the compression on the writer.
     /// At 16,384, the commits that grew when the writer fell behind were compressed by the writer
-    /// too, and WebSocket runs held at half rate for 13 s missed a 100 ms p99 in 5 of 11, against
-    /// 1 of 11 at 65,536 (BENCHMARKS.md, twenty-sixth session).
+    /// too, and WebSocket runs held at half rate for 13 s missed a 100 ms p99 in 7 of 14, against
+    /// 4 of 14 at 65,536 (BENCHMARKS.md, twenty-sixth session).
     /// </summary>
     public int RowGroupSize { get; set; } = 65_536;
 
