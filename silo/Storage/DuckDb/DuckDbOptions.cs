@@ -92,7 +92,7 @@ public sealed class DuckDbOptions
     /// <summary>How long after each tick the writer waits for that tick's flushes to come in before it commits.</summary>
     public TimeSpan CommitGather { get; set; } = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>A queue of this many events starts a commit at once (a row group's worth by default); 0: every flush does.</summary>
+    /// <summary>A queue of this many events starts a commit at once, whatever the clock; 0: every flush does.</summary>
     public int CommitEvents { get; set; } = 16_384;
 
     /// <summary>
