@@ -44,13 +44,17 @@ public sealed partial class DuckDbDatabase : IDisposable
 
         var path = System.IO.Path.GetFullPath(options.Path);
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
+        logger ??= NullLogger<DuckDbDatabase>.Instance;
+        // Before DuckDB first compresses in this process, which fixes where its call for the level goes.
+        if (!ZstdLevel.TrySet(options.ZstdLevel) && options.ZstdLevel != ZstdLevel.DuckDbDefault)
+            LogZstdLevelUnavailable(logger, options.ZstdLevel, ZstdLevel.DuckDbDefault);
         // The file is attached rather than opened, because only ATTACH sets the row group size.
         // Commits of at least a row group are written straight into the file, compressed, and
         // a checkpoint then rewrites at most one partial row group: with DuckDB's default of
         // 122,880 rows, every checkpoint under steady ingestion recompressed that much again.
         var catalog = CatalogName(path);
         var database = new DuckDbDatabase(
-            options, path, OpenFile(":memory:", options, externalAccess: true), logger ?? NullLogger<DuckDbDatabase>.Instance, catalog);
+            options, path, OpenFile(":memory:", options, externalAccess: true), logger, catalog);
         try
         {
             using (var attaching = database.ConnectUnattached())
@@ -222,6 +226,9 @@ public sealed partial class DuckDbDatabase : IDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Opened DuckDB {Version} database {Path}")]
     private partial void LogOpened(string path, string version);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DuckDb:ZstdLevel {Level} has no effect: libingest_zstd_level.so, which the build compiles with cc, is not next to the node, so DuckDB compresses at its own level {DuckDbLevel}")]
+    private static partial void LogZstdLevelUnavailable(ILogger logger, int level, int duckDbLevel);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not checkpoint DuckDB database {Path} while closing")]
     private partial void LogCheckpointFailed(string path, Exception exception);
