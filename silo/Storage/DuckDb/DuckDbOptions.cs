@@ -64,10 +64,11 @@ public sealed class DuckDbOptions
 
     /// <summary>
     /// The level ZSTD compresses at, from -7 (fastest, largest) to 22; DuckDB itself always uses 3.
-    /// At 1 the checkpoints that compress the events took a fifth less CPU than at 3 for a file
-    /// of the same size, and WebSocket ingestion ran 8–17% faster (BENCHMARKS.md, twenty-ninth
-    /// session). Set through <c>libingest_zstd_level.so</c>, which the build compiles with
-    /// <c>cc</c>; without it the node stays at 3 and says so. One level serves the whole process.
+    /// At 1 the checkpoints that compress the events took a fifth less CPU than at 3 for a file of
+    /// the same size, and WebSocket ingestion flat out ran 6–44% faster, typically 11–14%, since
+    /// the writer compresses large commits itself (BENCHMARKS.md, twenty-ninth session). Set
+    /// through <c>libingest_zstd_level.so</c>, which the build compiles with <c>cc</c>; without it
+    /// the node stays at 3 and says so. One level serves the whole process.
     /// </summary>
     public int ZstdLevel { get; set; } = 1;
 
