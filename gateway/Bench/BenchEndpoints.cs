@@ -14,7 +14,8 @@ internal static class BenchEndpoints
 
     public static IEndpointRouteBuilder MapBench(this IEndpointRouteBuilder endpoints)
     {
-        endpoints.MapGet(NodePath, (Silo.Storage.DuckDb.DuckDbEventSink sink) => Results.Ok(NodeStats.Read(sink)));
+        endpoints.MapGet(NodePath, (Silo.Storage.DuckDb.DuckDbEventSink sink, Silo.Storage.DuckDb.DuckDbDatabase database) =>
+            Results.Ok(NodeStats.Read(sink, database)));
         if (!endpoints.ServiceProvider.GetRequiredService<IOptions<GatewayOptions>>().Value.Blackhole)
             return endpoints;
         endpoints.MapPost(BlackholePath, BlackholePost.HandleAsync);

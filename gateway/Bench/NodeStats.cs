@@ -18,7 +18,7 @@ internal sealed record NodeStats(
     int Threads,
     NodeSinkStats Sink)
 {
-    public static NodeStats Read(DuckDbEventSink sink)
+    public static NodeStats Read(DuckDbEventSink sink, DuckDbDatabase database)
     {
         using var process = Process.GetCurrentProcess();
         var counters = sink.Counters;
@@ -31,9 +31,11 @@ internal sealed record NodeStats(
             GC.GetTotalPauseDuration().TotalSeconds,
             [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
             process.Threads.Count,
-            new NodeSinkStats(counters.Commits, counters.EventsWritten, counters.QueuedBytes));
+            new NodeSinkStats(counters.Commits, counters.EventsWritten, counters.QueuedBytes, database.ZstdLevel, DuckDbDatabase.ZstdLevelCalls));
     }
 }
 
 /// <summary>The DuckDB sink's counters since the node started.</summary>
-internal sealed record NodeSinkStats(long Commits, long EventsWritten, long QueuedBytes);
+/// <param name="ZstdLevel">The level DuckDB compresses at: <c>DuckDb:ZstdLevel</c>, or DuckDB's own 3 without the library that sets it.</param>
+/// <param name="ZstdLevelCalls">How many times DuckDB has asked for that level; 0 until it first compresses, or without the library.</param>
+internal sealed record NodeSinkStats(long Commits, long EventsWritten, long QueuedBytes, int ZstdLevel, long ZstdLevelCalls);

@@ -18,7 +18,8 @@ internal static class AnalyticsHostingExtensions
     public static void AddDuckDbFile(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
-        services.AddSingleton(provider => DuckDbDatabase.Open(provider.GetRequiredService<IOptions<DuckDbOptions>>().Value));
+        services.AddSingleton(provider => DuckDbDatabase.Open(
+            provider.GetRequiredService<IOptions<DuckDbOptions>>().Value, provider.GetService<ILogger<DuckDbDatabase>>()));
         services.AddSingleton<DuckDbEventSink>();
         services.AddSingleton<DuckDbStreamStore>();
         services.AddKeyedSingleton<IStreamStore>(StorageSinks.DuckDb, (provider, _) => provider.GetRequiredService<DuckDbStreamStore>());

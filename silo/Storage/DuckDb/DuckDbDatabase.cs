@@ -33,6 +33,12 @@ public sealed partial class DuckDbDatabase : IDisposable
     /// <summary>The database file's absolute path.</summary>
     public string Path { get; }
 
+    /// <summary>The level DuckDB compresses at: <see cref="DuckDbOptions.ZstdLevel"/>, or DuckDB's own without the library that sets it.</summary>
+    public int ZstdLevel => Native.ZstdLevel.Available ? Options.ZstdLevel : Native.ZstdLevel.DuckDbDefault;
+
+    /// <summary>How many times DuckDB in this process has asked for its ZSTD level: above zero once the setting took.</summary>
+    public static long ZstdLevelCalls => Native.ZstdLevel.Calls;
+
     /// <summary>Opens the file named by the options, creating it, its directory and the tables as needed.</summary>
     /// <exception cref="ArgumentException">The options are not valid.</exception>
     /// <exception cref="DuckDbException">DuckDB could not open the file (in use by another process, not a database, ...).</exception>
@@ -46,8 +52,8 @@ public sealed partial class DuckDbDatabase : IDisposable
         Directory.CreateDirectory(System.IO.Path.GetDirectoryName(path)!);
         logger ??= NullLogger<DuckDbDatabase>.Instance;
         // Before DuckDB first compresses in this process, which fixes where its call for the level goes.
-        if (!ZstdLevel.TrySet(options.ZstdLevel) && options.ZstdLevel != ZstdLevel.DuckDbDefault)
-            LogZstdLevelUnavailable(logger, options.ZstdLevel, ZstdLevel.DuckDbDefault);
+        if (!Native.ZstdLevel.TrySet(options.ZstdLevel) && options.ZstdLevel != Native.ZstdLevel.DuckDbDefault)
+            LogZstdLevelUnavailable(logger, options.ZstdLevel, Native.ZstdLevel.DuckDbDefault);
         // The file is attached rather than opened, because only ATTACH sets the row group size.
         // Commits of at least a row group are written straight into the file, compressed, and
         // a checkpoint then rewrites at most one partial row group: with DuckDB's default of

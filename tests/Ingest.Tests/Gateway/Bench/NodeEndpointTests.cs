@@ -26,5 +26,7 @@ public sealed class NodeEndpointTests
         Assert.True(stats.GetProperty("threads").GetInt32() > 0);
         Assert.Equal(100, stats.GetProperty("sink").GetProperty("eventsWritten").GetInt64());
         Assert.True(stats.GetProperty("sink").GetProperty("commits").GetInt64() >= 1);
+        // The build compiles the library that sets DuckDB's level; the default is 1.
+        Assert.Equal(1, stats.GetProperty("sink").GetProperty("zstdLevel").GetInt32());
     }
 }
