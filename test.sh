@@ -9,6 +9,8 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+# The build compiles the library that sets DuckDB's ZSTD level with cc, and a test checks it took.
+command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 # The deploy tests check docker-compose.yml with `docker-compose config` and run deploy/nginx.conf
 # (no Docker engine needed). Debian puts nginx in /usr/sbin, not on a non-root user's PATH.
 command -v docker-compose >/dev/null 2>&1 || missing+=(docker-compose)
