@@ -63,7 +63,8 @@ public sealed class DuckDbOptions
     public string Compression { get; set; } = "zstd";
 
     /// <summary>
-    /// The level ZSTD compresses at, from -7 (fastest, largest) to 22; DuckDB itself always uses 3.
+    /// The level ZSTD compresses the database file at, from -7 (fastest, largest) to 22; DuckDB
+    /// itself always uses 3. A cluster's Parquet segments keep DuckDB's Parquet default.
     /// At 1 the checkpoints that compress the events took a fifth less CPU than at 3 for a file of
     /// the same size, and WebSocket ingestion flat out ran 6–44% faster, typically 11–14%, since
     /// the writer compresses large commits itself (BENCHMARKS.md, twenty-ninth session). Set
