@@ -31,11 +31,17 @@ internal sealed record NodeStats(
             GC.GetTotalPauseDuration().TotalSeconds,
             [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
             process.Threads.Count,
-            new NodeSinkStats(counters.Commits, counters.EventsWritten, counters.QueuedBytes, database.ZstdLevel, DuckDbDatabase.ZstdLevelCalls));
+            new NodeSinkStats(counters.Commits, counters.EventsWritten, counters.QueuedBytes, counters.Checkpoints, counters.CatchUpCheckpoints,
+                database.ZstdLevel, database.CatchUpZstdLevel, DuckDbDatabase.ZstdLevelCalls));
     }
 }
 
 /// <summary>The DuckDB sink's counters since the node started.</summary>
 /// <param name="ZstdLevel">The level DuckDB compresses at: <c>DuckDb:ZstdLevel</c>, or DuckDB's own 3 without the library that sets it.</param>
-/// <param name="ZstdLevelCalls">How many times DuckDB has asked for that level; 0 until it first compresses, or without the library.</param>
-internal sealed record NodeSinkStats(long Commits, long EventsWritten, long QueuedBytes, int ZstdLevel, long ZstdLevelCalls);
+/// <param name="Checkpoints">Background checkpoints done.</param>
+/// <param name="CatchUpCheckpoints">Of those, the ones that caught up (the node near its limit for long).</param>
+/// <param name="CatchUpZstdLevel">The level the catch-up checkpoints compress at: <c>DuckDb:CatchUpZstdLevel</c>, or DuckDB's own 3 without the library.</param>
+/// <param name="ZstdLevelCalls">How many times DuckDB has asked for a level; 0 until it first compresses, or without the library.</param>
+internal sealed record NodeSinkStats(
+    long Commits, long EventsWritten, long QueuedBytes, long Checkpoints, long CatchUpCheckpoints,
+    int ZstdLevel, int CatchUpZstdLevel, long ZstdLevelCalls);

@@ -36,6 +36,9 @@ public sealed partial class DuckDbDatabase : IDisposable
     /// <summary>The level DuckDB compresses at: <see cref="DuckDbOptions.ZstdLevel"/>, or DuckDB's own without the library that sets it.</summary>
     public int ZstdLevel => Native.ZstdLevel.Available ? Options.ZstdLevel : Native.ZstdLevel.DuckDbDefault;
 
+    /// <summary>The level of the sink's catch-up checkpoints: <see cref="DuckDbOptions.CatchUpZstdLevel"/>, or DuckDB's own without the library.</summary>
+    public int CatchUpZstdLevel => Native.ZstdLevel.Available ? Options.CatchUpZstdLevel : Native.ZstdLevel.DuckDbDefault;
+
     /// <summary>How many times DuckDB in this process has asked for its ZSTD level: above zero once the setting took.</summary>
     public static long ZstdLevelCalls => Native.ZstdLevel.Calls;
 

@@ -58,7 +58,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     {
         var checkpointBytes = database.Options.BackgroundCheckpointBytes;
         if (checkpointBytes > 0)
-            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointCatchUpBytes, database.Options.CheckpointNice, database.Options.CheckpointIdle, logger, _time));
+            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointCatchUpBytes, database.Options.CheckpointNice, database.Options.CheckpointIdle, database.Options.CatchUpZstdLevel, logger, _time));
     }
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>
@@ -93,13 +93,22 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         _loop = Task.Factory.StartNew(RunWriter, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
     }
 
-    public DuckDbSinkCounters Counters => new(
-        Interlocked.Read(ref _commits),
-        Interlocked.Read(ref _failedCommits),
-        Interlocked.Read(ref _eventsWritten),
-        Interlocked.Read(ref _streamsWritten),
-        Volatile.Read(ref _lastCommitStreams),
-        Interlocked.Read(ref _queuedBytes));
+    public DuckDbSinkCounters Counters
+    {
+        get
+        {
+            var (checkpoints, catchUps) = BackgroundCheckpoints;
+            return new(
+                Interlocked.Read(ref _commits),
+                Interlocked.Read(ref _failedCommits),
+                Interlocked.Read(ref _eventsWritten),
+                Interlocked.Read(ref _streamsWritten),
+                Volatile.Read(ref _lastCommitStreams),
+                Interlocked.Read(ref _queuedBytes),
+                checkpoints,
+                catchUps);
+        }
+    }
 
     /// <summary>The background checkpointer's thread id (Linux), once it runs; 0 without one.</summary>
     internal int CheckpointerThreadId => Volatile.Read(ref _checkpointer)?.ThreadId ?? 0;

@@ -74,6 +74,19 @@ public sealed class DuckDbOptions
     public int ZstdLevel { get; set; } = 1;
 
     /// <summary>
+    /// The level ZSTD compresses at in the catch-up checkpoints (<see cref="CheckpointCatchUpBytes"/>),
+    /// from -7 to 22; the same as <see cref="ZstdLevel"/> turns the difference off. A catch-up runs
+    /// only when the node has been near its limit for long and checkpoints fall behind: then it
+    /// compresses the events that came through the WAL faster, into more blocks, and every other
+    /// write (the writer's own row groups, the checkpoints on idle CPU) stays at
+    /// <see cref="ZstdLevel"/>. At -7 a checkpoint took a fifth less CPU than at 1 for 40% more file
+    /// (BENCHMARKS.md, thirtieth session). Needs <c>libingest_zstd_level.so</c>, as
+    /// <see cref="ZstdLevel"/> does, and <see cref="Threads"/> at 1, so that the catch-up thread
+    /// compresses alone.
+    /// </summary>
+    public int CatchUpZstdLevel { get; set; } = -7;
+
+    /// <summary>
     /// Rows per row group of the database file (DuckDB's default is 122,880). A commit of at
     /// least this many rows is written compressed straight into the file by the writer, inside the
     /// commit; a smaller one goes to the WAL and a background checkpoint compresses it, which
@@ -150,6 +163,8 @@ public sealed class DuckDbOptions
             errors.Add($"{Section}:{nameof(CheckpointNice)} must be from 0 (as any other thread) to 19 (only what is left over); it is {CheckpointNice}.");
         if (ZstdLevel is < -7 or > 22)
             errors.Add($"{Section}:{nameof(ZstdLevel)} must be from -7 (fastest) to 22 (smallest); it is {ZstdLevel}.");
+        if (CatchUpZstdLevel is < -7 or > 22)
+            errors.Add($"{Section}:{nameof(CatchUpZstdLevel)} must be from -7 (fastest) to 22 (smallest); it is {CatchUpZstdLevel}.");
         if (QueryConnections is < 1 or > 64)
             errors.Add($"{Section}:{nameof(QueryConnections)} must be between 1 and 64; it is {QueryConnections}.");
         return errors;

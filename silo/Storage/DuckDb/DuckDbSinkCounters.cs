@@ -7,13 +7,17 @@ namespace Ingest.Silo.Storage.DuckDb;
 /// <param name="StreamsWritten">Stream rows committed, once per stream per commit.</param>
 /// <param name="LastCommitStreams">Streams in the most recent commit.</param>
 /// <param name="QueuedBytes">Bytes waiting for the next commit right now.</param>
+/// <param name="Checkpoints">Background checkpoints done (<see cref="DuckDbOptions.BackgroundCheckpointBytes"/>).</param>
+/// <param name="CatchUpCheckpoints">Of those, the ones that caught up at the default priority and <see cref="DuckDbOptions.CatchUpZstdLevel"/>.</param>
 public readonly record struct DuckDbSinkCounters(
     long Commits,
     long FailedCommits,
     long EventsWritten,
     long StreamsWritten,
     int LastCommitStreams,
-    long QueuedBytes)
+    long QueuedBytes,
+    long Checkpoints,
+    long CatchUpCheckpoints)
 {
     public double StreamsPerCommit => Commits == 0 ? 0 : (double)StreamsWritten / Commits;
 

@@ -5,7 +5,8 @@ namespace Ingest.Silo.Storage.DuckDb.Native;
 /// <summary>
 /// The level DuckDB compresses its ZSTD segments at, set through <c>libingest_zstd_level.so</c>
 /// (<c>zstd_level.c</c>), which takes the place of DuckDB's own <c>ZSTD_defaultCLevel</c>. One
-/// level serves the whole process: the database opened last sets it.
+/// level serves the whole process (the database opened last sets it), except on a thread that
+/// set its own with <see cref="TrySetForThisThread"/>.
 /// </summary>
 internal static partial class ZstdLevel
 {
@@ -38,6 +39,19 @@ internal static partial class ZstdLevel
     }
 
     /// <summary>
+    /// Sets the level of what DuckDB compresses on the calling thread from now on, whatever
+    /// <see cref="TrySet"/> sets for the others. Work DuckDB hands to its own threads keeps theirs.
+    /// </summary>
+    /// <returns>False when the library is missing.</returns>
+    public static bool TrySetForThisThread(int level)
+    {
+        if (!Available)
+            return false;
+        SetThreadLevel(level);
+        return true;
+    }
+
+    /// <summary>
     /// Loads the library into the global scope, so that libduckdb.so's call finds its definition
     /// before DuckDB's own; the imports below then bind to that same loaded copy.
     /// </summary>
@@ -52,6 +66,9 @@ internal static partial class ZstdLevel
 
     [LibraryImport(Library, EntryPoint = "ingest_zstd_set_level")]
     private static partial void SetLevel(int level);
+
+    [LibraryImport(Library, EntryPoint = "ingest_zstd_set_thread_level")]
+    private static partial void SetThreadLevel(int level);
 
     [LibraryImport(Library, EntryPoint = "ingest_zstd_level_calls")]
     private static partial long LevelCalls();

@@ -51,7 +51,9 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 /// ends: at 570,000 WebSocket events/s for 14 s the WAL reached 263 MB and a checkpoint 2.1 s. So a
 /// checkpoint that starts with the WAL past <see cref="DuckDbOptions.CheckpointCatchUpBytes"/> runs on
 /// a second thread at the default priority (a thread cannot raise its own priority again without
-/// privileges), which keeps the WAL within a few checkpoints' worth.
+/// privileges), which keeps the WAL within a few checkpoints' worth. That thread compresses at
+/// <see cref="DuckDbOptions.CatchUpZstdLevel"/>, faster than the rest, so that it takes less of the
+/// cores the writer and the sockets are short of.
 /// </para>
 /// </remarks>
 internal sealed partial class WalCheckpointer : IDisposable
@@ -78,6 +80,7 @@ internal sealed partial class WalCheckpointer : IDisposable
     private readonly long _catchUpBytes;
     private readonly int _nice;
     private readonly bool _idle;
+    private readonly int _catchUpZstdLevel;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _stopping = new();
@@ -94,7 +97,8 @@ internal sealed partial class WalCheckpointer : IDisposable
     /// <param name="catchUpBytes">The WAL size past which a checkpoint runs at the default priority; 0: never.</param>
     /// <param name="nice">The thread's niceness (0–19).</param>
     /// <param name="idle">Whether the thread also runs under <c>SCHED_IDLE</c>.</param>
-    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, long catchUpBytes, int nice, bool idle, ILogger logger, TimeProvider time)
+    /// <param name="catchUpZstdLevel">The ZSTD level of the catch-up checkpoints.</param>
+    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, long catchUpBytes, int nice, bool idle, int catchUpZstdLevel, ILogger logger, TimeProvider time)
     {
         _connection = database.Connect();
         _snapshot = database.Connect();
@@ -106,6 +110,7 @@ internal sealed partial class WalCheckpointer : IDisposable
         _catchUpBytes = catchUpBytes;
         _nice = nice;
         _idle = idle;
+        _catchUpZstdLevel = catchUpZstdLevel;
         _logger = logger;
         _time = time;
         _thread = new Thread(Run) { IsBackground = true, Name = "DuckDB checkpointer" };
@@ -192,6 +197,8 @@ internal sealed partial class WalCheckpointer : IDisposable
     {
         if (OperatingSystem.IsLinux())
             Volatile.Write(ref _catchUpThreadId, GetThreadId());
+        // Without the library DuckDB compresses at its own level, which DuckDbDatabase already warned of.
+        ZstdLevel.TrySetForThisThread(_catchUpZstdLevel);
         WaitHandle[] waits = [_catchUpAsked, _stopping.Token.WaitHandle];
         // A request comes first in WaitAny's order, so one made before stopping is still served.
         while (WaitHandle.WaitAny(waits) == 0)

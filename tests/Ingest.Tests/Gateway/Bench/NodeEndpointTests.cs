@@ -28,5 +28,7 @@ public sealed class NodeEndpointTests
         Assert.True(stats.GetProperty("sink").GetProperty("commits").GetInt64() >= 1);
         // The build compiles the library that sets DuckDB's level; the default is 1.
         Assert.Equal(1, stats.GetProperty("sink").GetProperty("zstdLevel").GetInt32());
+        Assert.Equal(-7, stats.GetProperty("sink").GetProperty("catchUpZstdLevel").GetInt32());
+        Assert.Equal(0, stats.GetProperty("sink").GetProperty("catchUpCheckpoints").GetInt64());
     }
 }

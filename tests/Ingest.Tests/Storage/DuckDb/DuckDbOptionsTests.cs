@@ -18,11 +18,11 @@ public sealed class DuckDbOptionsTests
     [Fact]
     public void Each_problem_is_named_with_its_configuration_key()
     {
-        var options = new DuckDbOptions { Path = "", MemoryLimit = "", Threads = -2, MaxQueuedBytes = 10, QueryConnections = 0, BackgroundCheckpointBytes = -1, CheckpointNice = 20, ZstdLevel = 23 };
+        var options = new DuckDbOptions { Path = "", MemoryLimit = "", Threads = -2, MaxQueuedBytes = 10, QueryConnections = 0, BackgroundCheckpointBytes = -1, CheckpointNice = 20, ZstdLevel = 23, CatchUpZstdLevel = -8 };
 
         var errors = options.Validate();
 
-        Assert.Equal(8, errors.Count);
+        Assert.Equal(9, errors.Count);
         Assert.Contains(errors, e => e.StartsWith("DuckDb:Path", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:MemoryLimit", StringComparison.Ordinal));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:Threads", StringComparison.Ordinal) && e.Contains("-2"));
@@ -31,6 +31,7 @@ public sealed class DuckDbOptionsTests
         Assert.Contains(errors, e => e.StartsWith("DuckDb:BackgroundCheckpointBytes", StringComparison.Ordinal) && e.Contains("-1"));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:CheckpointNice", StringComparison.Ordinal) && e.Contains("20"));
         Assert.Contains(errors, e => e.StartsWith("DuckDb:ZstdLevel", StringComparison.Ordinal) && e.Contains("23"));
+        Assert.Contains(errors, e => e.StartsWith("DuckDb:CatchUpZstdLevel", StringComparison.Ordinal) && e.Contains("-8"));
     }
 
     [Fact]
