@@ -28,6 +28,8 @@ public sealed class ZstdLevelTests
 
     private const long CheckpointBytes = 1024 * 1024;
 
+    private const string UsedBlocksQuery = "SELECT used_blocks FROM pragma_database_size() WHERE database_name = current_database()";
+
     [Fact]
     public async Task Checkpoints_compress_at_the_configured_level()
     {
@@ -53,15 +55,17 @@ public sealed class ZstdLevelTests
         await using var kit = StorageTestKit.Create(options => options.ZstdLevel = 1);
         using var connection = kit.Database.Connect();
         var fastest = 0L;
+        var set = false;
         var thread = new Thread(() =>
         {
-            Assert.True(ZstdLevel.TrySetForThisThread(-7));
+            set = ZstdLevel.TrySetForThisThread(-7);
             connection.Execute(Rows(0, RowCount));
             connection.Execute("CHECKPOINT");
             fastest = UsedBlocks(connection);
         });
         thread.Start();
         thread.Join();
+        Assert.True(set, "libingest_zstd_level.so should be next to the tests");
         // The same rows again from this thread, which never set a level of its own, into the other half.
         var before = UsedBlocks(connection);
         connection.Execute(Rows(0, RowCount, "events_b"));
@@ -93,7 +97,7 @@ public sealed class ZstdLevelTests
             await Task.Delay(50);
         Assert.InRange(WalBytes(wal), 0, CheckpointBytes - 1);
         // Counted before the sink closes: DuckDB's checkpoint at the close would run on this thread.
-        var blocks = await kit.CountAsync("SELECT used_blocks FROM pragma_database_size() WHERE database_name = current_database()");
+        var blocks = await kit.CountAsync(UsedBlocksQuery);
         return (blocks, sink.BackgroundCheckpoints.CatchUps);
     }
 
@@ -109,7 +113,7 @@ public sealed class ZstdLevelTests
 
     private static long UsedBlocks(DuckDbConnection connection)
     {
-        using var statement = connection.Prepare("SELECT used_blocks FROM pragma_database_size() WHERE database_name = current_database()");
+        using var statement = connection.Prepare(UsedBlocksQuery);
         using var result = statement.Execute();
         using var chunk = result.FetchChunk() ?? throw result.Failure();
         return new DuckDbColumn(chunk, 0).GetInt64(0);
@@ -126,7 +130,7 @@ public sealed class ZstdLevelTests
             connection.Execute(Rows(0, RowCount));
             connection.Execute("CHECKPOINT");
         }
-        var blocks = await kit.CountAsync("SELECT used_blocks FROM pragma_database_size() WHERE database_name = current_database()");
+        var blocks = await kit.CountAsync(UsedBlocksQuery);
         return (blocks, ZstdLevel.Calls - calls);
     }
 }
