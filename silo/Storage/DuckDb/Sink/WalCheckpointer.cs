@@ -117,6 +117,11 @@ internal sealed partial class WalCheckpointer : IDisposable
         // Started from here, it keeps this thread's priority rather than the lowered one.
         if (catchUpBytes > 0)
         {
+            // DuckDB hands a checkpoint's row groups to its own threads when it has more than one,
+            // and those compress at the file's level.
+            var options = database.Options;
+            if (catchUpZstdLevel != options.ZstdLevel && options.Threads != 1)
+                LogCatchUpLevelShared(catchUpZstdLevel, options.Threads, options.ZstdLevel);
             _catchUpThread = new Thread(RunCatchUps) { IsBackground = true, Name = "DuckDB catch-up checkpointer" };
             _catchUpThread.Start();
         }
@@ -312,6 +317,9 @@ internal sealed partial class WalCheckpointer : IDisposable
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Checkpointed a WAL of {WalBytes} bytes in {Milliseconds:F1} ms; the writer moved halves in {SwitchMilliseconds:F1} ms: {Moved}; catching up at the default priority: {CatchUp}")]
     private partial void LogCheckpointed(long walBytes, double milliseconds, double switchMilliseconds, bool moved, bool catchUp);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "DuckDb:CatchUpZstdLevel {Level} covers only what the catch-up thread compresses itself: with DuckDb:Threads {Threads} (0 is one per core), DuckDB's own threads take part of each checkpoint at DuckDb:ZstdLevel {FileLevel}")]
+    private partial void LogCatchUpLevelShared(int level, int threads, int fileLevel);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Could not give the WAL a second name for checkpoints, so DuckDB frees it while commits wait; not trying again: {Reason}")]
     private partial void LogKeepWalFailed(string reason);

@@ -1,4 +1,6 @@
 using Ingest.Silo.Storage.DuckDb;
+using Ingest.Tests.Fakes;
+using Microsoft.Extensions.Logging;
 using Ingest.Silo.Storage.DuckDb.Native;
 
 namespace Ingest.Tests.Storage.DuckDb;
@@ -73,6 +75,27 @@ public sealed class ZstdLevelTests
         var fast = UsedBlocks(connection) - before;
 
         Assert.True(fastest > fast * 1.1, $"level -7 on its own thread took {fastest} blocks, level 1 beside it {fast}");
+    }
+
+    [Theory]
+    [InlineData(2, -7, true)]
+    [InlineData(1, -7, false)]
+    [InlineData(2, 1, false)]
+    public async Task A_catch_up_level_that_DuckDB_threads_would_not_keep_is_told(int threads, int catchUpLevel, bool warned)
+    {
+        await using var kit = StorageTestKit.Create(options =>
+        {
+            options.Threads = threads;
+            options.ZstdLevel = 1;
+            options.CatchUpZstdLevel = catchUpLevel;
+        });
+        var logger = new RecordingLogger<DuckDbEventSink>();
+        await using (new DuckDbEventSink(kit.Database, logger))
+        {
+        }
+
+        Assert.Equal(warned, logger.Entries.Any(e => e.Level == LogLevel.Warning && e.Message.Contains("DuckDb:CatchUpZstdLevel", StringComparison.Ordinal)
+            && e.Message.Contains($"DuckDb:Threads {threads}", StringComparison.Ordinal)));
     }
 
     private static async Task<(long Blocks, long CatchUps)> CaughtUpBlocksAsync(int catchUpLevel)
