@@ -56,9 +56,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             commitEvents: database.Options.CommitEvents, commitInterval: database.Options.CommitInterval ?? TimeSpan.Zero,
             commitGather: database.Options.CommitGather)
     {
-        var checkpointBytes = database.Options.BackgroundCheckpointBytes;
-        if (checkpointBytes > 0)
-            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, checkpointBytes, database.Options.CheckpointCatchUpBytes, database.Options.CheckpointNice, database.Options.CheckpointIdle, database.Options.CatchUpZstdLevel, logger, _time));
+        if (database.Options.BackgroundCheckpointBytes > 0)
+            Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, logger, _time));
     }
 
     /// <param name="writer">Writes each group; owned by the sink from now on.</param>

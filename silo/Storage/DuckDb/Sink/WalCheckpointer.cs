@@ -94,11 +94,10 @@ internal sealed partial class WalCheckpointer : IDisposable
     private long _checkpoints;
     private long _catchUps;
 
-    /// <param name="catchUpBytes">The WAL size past which a checkpoint runs at the default priority; 0: never.</param>
-    /// <param name="nice">The thread's niceness (0–19).</param>
-    /// <param name="idle">Whether the thread also runs under <c>SCHED_IDLE</c>.</param>
-    /// <param name="catchUpZstdLevel">The ZSTD level of the catch-up checkpoints.</param>
-    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, long thresholdBytes, long catchUpBytes, int nice, bool idle, int catchUpZstdLevel, ILogger logger, TimeProvider time)
+    /// <param name="database">Whose options say when and how to checkpoint: <see cref="DuckDbOptions.BackgroundCheckpointBytes"/> (above 0),
+    /// <see cref="DuckDbOptions.CheckpointCatchUpBytes"/>, <see cref="DuckDbOptions.CheckpointNice"/>,
+    /// <see cref="DuckDbOptions.CheckpointIdle"/> and <see cref="DuckDbOptions.CatchUpZstdLevel"/>.</param>
+    public WalCheckpointer(DuckDbDatabase database, EventHalves halves, ILogger logger, TimeProvider time)
     {
         _connection = database.Connect();
         _snapshot = database.Connect();
@@ -106,22 +105,22 @@ internal sealed partial class WalCheckpointer : IDisposable
         _walPath = database.Path + ".wal";
         _retiredWal = new RetiredWal(_walPath);
         _flusher = new DataFileFlusher(database.Path);
-        _thresholdBytes = thresholdBytes;
-        _catchUpBytes = catchUpBytes;
-        _nice = nice;
-        _idle = idle;
-        _catchUpZstdLevel = catchUpZstdLevel;
+        var options = database.Options;
+        _thresholdBytes = options.BackgroundCheckpointBytes;
+        _catchUpBytes = options.CheckpointCatchUpBytes;
+        _nice = options.CheckpointNice;
+        _idle = options.CheckpointIdle;
+        _catchUpZstdLevel = options.CatchUpZstdLevel;
         _logger = logger;
         _time = time;
         _thread = new Thread(Run) { IsBackground = true, Name = "DuckDB checkpointer" };
+        // DuckDB hands a checkpoint's row groups to its own threads when it has more than one,
+        // and those compress at the file's level.
+        if (_catchUpBytes > 0 && _catchUpZstdLevel != options.ZstdLevel && options.Threads != 1)
+            LogCatchUpLevelShared(_catchUpZstdLevel, options.Threads, options.ZstdLevel);
         // Started from here, it keeps this thread's priority rather than the lowered one.
-        if (catchUpBytes > 0)
+        if (_catchUpBytes > 0)
         {
-            // DuckDB hands a checkpoint's row groups to its own threads when it has more than one,
-            // and those compress at the file's level.
-            var options = database.Options;
-            if (catchUpZstdLevel != options.ZstdLevel && options.Threads != 1)
-                LogCatchUpLevelShared(catchUpZstdLevel, options.Threads, options.ZstdLevel);
             _catchUpThread = new Thread(RunCatchUps) { IsBackground = true, Name = "DuckDB catch-up checkpointer" };
             _catchUpThread.Start();
         }
