@@ -47,14 +47,14 @@ internal static class AppenderBaseline
         using var connection = database.Connect();
         using var chunk = EventChunk(connection);
         var rows = new EventRows();
-        var group = new List<PendingFlush>();
+        var group = new List<FlushPart>();
         var watch = Stopwatch.StartNew();
         for (var next = 0; next < flushes.Count;)
         {
             group.Clear();
             for (long taken = 0; next < flushes.Count && taken < CommitRows; next++)
             {
-                group.Add(flushes[next]);
+                group.Add(FlushPart.Next(flushes[next], long.MaxValue));
                 taken += flushes[next].Flush.EventCount;
             }
             connection.Execute("BEGIN TRANSACTION");

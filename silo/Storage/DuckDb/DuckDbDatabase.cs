@@ -70,7 +70,7 @@ public sealed partial class DuckDbDatabase : IDisposable
             {
                 try
                 {
-                    attaching.Execute($"ATTACH '{path.Replace("'", "''", StringComparison.Ordinal)}' AS {QuoteIdentifier(catalog)} (ROW_GROUP_SIZE {options.RowGroupSize.ToString(System.Globalization.CultureInfo.InvariantCulture)})");
+                    attaching.Execute($"ATTACH '{path.Replace("'", "''", StringComparison.Ordinal)}' AS {QuoteIdentifier(catalog)} ({AttachOptions(options, File.Exists(path))})");
                 }
                 catch (DuckDbException e)
                 {
@@ -93,6 +93,17 @@ public sealed partial class DuckDbDatabase : IDisposable
 
         database.LogOpened(path, LibraryVersion);
         return database;
+    }
+
+    /// <summary>
+    /// ATTACH's options: the row group size, and for a new file its block size (DuckDB refuses a
+    /// block size that differs from an existing file's).
+    /// </summary>
+    private static string AttachOptions(DuckDbOptions options, bool exists)
+    {
+        var culture = System.Globalization.CultureInfo.InvariantCulture;
+        var rowGroup = "ROW_GROUP_SIZE " + options.RowGroupSize.ToString(culture);
+        return exists ? rowGroup : rowGroup + ", BLOCK_SIZE " + options.BlockSize.ToString(culture);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Storage.DuckDb.Sink;
 using Microsoft.Extensions.Logging;
@@ -8,6 +9,8 @@ namespace Ingest.Silo.Storage.DuckDb;
 /// The coalescing writer: flushes from any number of streams queue up while a transaction is
 /// being written, and the next transaction takes all of them at once. One dedicated thread owns
 /// the writing connection. A flush's task completes only once its transaction has committed.
+/// What it takes it may commit in two transactions, or hold partly for the next
+/// (<see cref="CommitPlan"/>): a flush cut there completes when its last part has committed.
 /// </summary>
 public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 {
@@ -25,6 +28,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private readonly long _commitDelay;
     private readonly long _commitPeriod;
     private readonly long _commitOffset;
+    private readonly long _rowGroup;
     private readonly bool _holdAwaited;
     private readonly ILogger _logger;
     private readonly TimeProvider _time;
@@ -32,6 +36,26 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private WalCheckpointer? _checkpointer;
     private List<PendingFlush> _queue = [];
     private List<PendingFlush> _spare = [];
+    private readonly List<FlushPart> _parts = [];
+    // Flushes, or their ends, that a commit held back for the next; the writer's alone.
+    private readonly List<PendingFlush> _held = [];
+    private long _heldEvents;
+    private long _heldDue;
+    // Events queued since the start, and where the writer last measured how many come per commit interval.
+    private long _arrived;
+    private long _rateMark;
+    private long _arrivedAtMark;
+    private long _perInterval;
+    // Commit intervals over which the arrivals are measured.
+    private const int RateWindow = 4;
+
+    // Events are held back when those to come within one and a half commit intervals would
+    // likely complete a row group with them (in halves of an interval), and for two intervals at most.
+    private const int HoldExpected = 3;
+    private const int HoldLimit = 2;
+    // Streams whose flush failed after part of it had committed, and the position that part
+    // reached: a write that does not know of it would store those events twice. The writer's alone.
+    private readonly Dictionary<StreamKey, long> _partlyStored = [];
     private long _queuedBytes;
     private long _queuedEvents;
     private long _oldestQueued;
@@ -54,7 +78,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     private DuckDbEventSink(DuckDbDatabase database, FlushGroupWriter writer, ILogger logger, TimeProvider? time)
         : this(writer, database.Options.MaxQueuedBytes, logger, time,
             commitEvents: database.Options.CommitEvents, commitInterval: database.Options.CommitInterval ?? TimeSpan.Zero,
-            commitGather: database.Options.CommitGather)
+            commitGather: database.Options.CommitGather,
+            rowGroup: database.Options.CommitWholeRowGroups ? database.Options.RowGroupSize : 0)
     {
         if (database.Options.BackgroundCheckpointBytes > 0)
             Volatile.Write(ref _checkpointer, new WalCheckpointer(database, writer.Halves, logger, _time));
@@ -74,11 +99,18 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     /// </param>
     /// <param name="commitGather">How long after each tick the writer waits for that tick's flushes.</param>
     /// <param name="holdAwaited">Whether a flush that its caller waits for (<see cref="StreamFlush.Awaited"/>) waits like any other, rather than being written at once.</param>
+    /// <param name="rowGroup">
+    /// Rows per row group of the file, when commits are cut at whole row groups (<see cref="CommitPlan"/>);
+    /// 0 commits everything taken at once. Events are held for the next commit only on the clock
+    /// (<paramref name="commitInterval"/> above zero, with <paramref name="commitEvents"/> above zero).
+    /// </param>
     internal DuckDbEventSink(
         IFlushGroupWriter writer, long maxQueuedBytes, ILogger logger, TimeProvider? time = null,
         TimeSpan? compactInterval = null, long commitEvents = 0, TimeSpan commitDelay = default,
-        TimeSpan commitInterval = default, TimeSpan commitGather = default, bool holdAwaited = false)
+        TimeSpan commitInterval = default, TimeSpan commitGather = default, bool holdAwaited = false,
+        long rowGroup = 0)
     {
+        _rowGroup = rowGroup;
         _holdAwaited = holdAwaited;
         _maxQueuedBytes = maxQueuedBytes;
         _compactInterval = compactInterval ?? DefaultCompactInterval;
@@ -166,13 +198,16 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
                 _queuedBytes += pending.Bytes;
                 var queuedBefore = _queuedEvents;
                 _queuedEvents += pending.Flush.EventCount;
+                _arrived += pending.Flush.EventCount;
                 if (_queue.Count == 1)
                     _oldestQueued = _time.GetTimestamp();
                 var awaitedBefore = _awaitedQueued;
                 _awaitedQueued |= pending.Flush.Awaited && !_holdAwaited;
                 // The writer waits for the first flush, and then perhaps for enough events to commit
                 // or for a flush whose caller waits.
-                if (_queue.Count == 1 || (queuedBefore < _commitEvents && _queuedEvents >= _commitEvents) || _awaitedQueued != awaitedBefore)
+                if (_queue.Count == 1
+                    || (queuedBefore + _heldEvents < _commitEvents && _queuedEvents + _heldEvents >= _commitEvents)
+                    || _awaitedQueued != awaitedBefore)
                     Monitor.Pulse(_gate);
                 spaceFreed = Task.CompletedTask;
                 return true;
@@ -197,9 +232,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         var compacted = _time.GetTimestamp();
         try
         {
-            while (TakeGroup() is { } group)
+            while (TakeGroup(out var mayHold) is { } group)
             {
-                WriteGroup(group);
+                WriteGroup(group, mayHold);
                 if (_time.GetElapsedTime(compacted) >= _compactInterval && Compact(waitForCheckpoint: false))
                     compacted = _time.GetTimestamp();
                 group.Clear();
@@ -214,30 +249,43 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// Everything queued, once there is something and either enough events to be worth a commit or
-    /// a flush that has waited long enough; null when closing and drained.
+    /// What the last commit held back, then everything queued, once there is something and either
+    /// enough events to be worth a commit or a flush that has waited long enough; null when closing
+    /// and drained.
     /// </summary>
-    private List<PendingFlush>? TakeGroup()
+    /// <param name="mayHold">False when a caller waits for a flush of the group, or the sink closes.</param>
+    private List<PendingFlush>? TakeGroup(out bool mayHold)
     {
         List<PendingFlush> group;
+        long arrived;
         TaskCompletionSource spaceFreed;
         lock (_gate)
         {
             while (true)
             {
-                while (_queue.Count == 0)
+                if (_queue.Count == 0 && _held.Count == 0)
                 {
                     if (_closing)
+                    {
+                        mayHold = false;
                         return null;
+                    }
                     Monitor.Wait(_gate);
+                    continue;
                 }
-                if (_closing || _queuedEvents >= _commitEvents || _awaitedQueued)
+                if (_closing || _queuedEvents + _heldEvents >= _commitEvents || _awaitedQueued)
                     break;
-                var left = CommitDue() - _time.GetTimestamp();
+                var due = _queue.Count > 0 ? CommitDue() : long.MaxValue;
+                if (_held.Count > 0 && _heldDue < due)
+                    due = _heldDue;
+                var left = due - _time.GetTimestamp();
                 if (left <= 0)
                     break;
                 Monitor.Wait(_gate, TimeSpan.FromSeconds((double)left / _time.TimestampFrequency));
             }
+            mayHold = !_closing && !_awaitedQueued;
+            arrived = _arrived;
+            _heldEvents = 0;
             _queuedEvents = 0;
             _awaitedQueued = false;
             group = _queue;
@@ -247,6 +295,12 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             _spaceFreed = NewSignal();
         }
         spaceFreed.TrySetResult();
+        MeasureArrivals(arrived);
+        if (_held.Count > 0)
+        {
+            group.InsertRange(0, _held);
+            _held.Clear();
+        }
         return group;
     }
 
@@ -260,31 +314,172 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             ? FlushClock.NextTick(_oldestQueued, _commitPeriod, _commitOffset)
             : _oldestQueued + _commitDelay;
 
-    private void WriteGroup(List<PendingFlush> group)
+    /// <summary>
+    /// Commits the group as its <see cref="CommitPlan"/> says, and holds the rest back for the next
+    /// group. When a commit fails, every flush of the group not yet stored whole fails with it.
+    /// </summary>
+    private void WriteGroup(List<PendingFlush> group, bool mayHold)
     {
+        RefusePartlyStored(group);
+        var now = _time.GetTimestamp();
+        long held = 0, taken = 0;
+        var heldMayWait = true;
+        foreach (var pending in group)
+        {
+            if (pending.HeldAt == 0)
+            {
+                taken += pending.Unstored;
+                continue;
+            }
+            held += pending.Unstored;
+            heldMayWait &= now - pending.HeldAt < HoldLimit * _commitPeriod;
+        }
+        var plan = CommitPlan.For(
+            held, heldMayWait, taken, _perInterval * HoldExpected / 2, _rowGroup, mayHold && _commitPeriod > 0 && _commitEvents > 0);
+        LogPlan(held, heldMayWait, taken, _perInterval, mayHold, plan.Aligned, plan.Then);
+        var next = 0;
+        try
+        {
+            if (plan.Aligned > 0)
+                next = Commit(group, next, plan.Aligned);
+            if (next < group.Count && plan.Then > 0)
+                next = Commit(group, next, plan.Then);
+        }
+        catch (Exception exception)
+        {
+            Fail(group, next, exception);
+            return;
+        }
+        if (next == group.Count)
+            return;
+        long heldEvents = 0;
+        var firstHeld = long.MaxValue;
+        for (var i = next; i < group.Count; i++)
+        {
+            var pending = group[i];
+            if (pending.HeldAt == 0)
+                pending.HeldAt = Math.Max(now, 1);
+            firstHeld = Math.Min(firstHeld, pending.HeldAt);
+            heldEvents += pending.Unstored;
+            _held.Add(pending);
+        }
+        _heldDue = firstHeld + (HoldLimit * _commitPeriod);
+        lock (_gate)
+            _heldEvents = heldEvents;
+    }
+
+    /// <summary>
+    /// Measures how many events come in a commit interval, over at least one interval, for
+    /// <see cref="CommitPlan"/> to judge whether held events would make a row group next time.
+    /// </summary>
+    private void MeasureArrivals(long arrived)
+    {
+        if (_commitPeriod <= 0)
+            return;
+        var now = _time.GetTimestamp();
+        var elapsed = now - _rateMark;
+        // Flushes come in bursts on the clock's ticks: a window of several ticks evens them out.
+        if (elapsed < RateWindow * _commitPeriod)
+            return;
+        // The first has nothing to measure from.
+        _perInterval = _rateMark == 0 ? 0 : (long)((double)(arrived - _arrivedAtMark) * _commitPeriod / elapsed);
+        _rateMark = now;
+        _arrivedAtMark = arrived;
+    }
+
+    /// <summary>
+    /// Commits the next <paramref name="events"/> events of the group from flush <paramref name="first"/>
+    /// on (the flushes holding none after them too), cutting the flush they end in.
+    /// </summary>
+    /// <returns>The first flush not stored whole.</returns>
+    private int Commit(List<PendingFlush> group, int first, long events)
+    {
+        _parts.Clear();
+        var next = first;
+        var left = events;
+        while (next < group.Count)
+        {
+            var pending = group[next];
+            if (left == 0 && pending.Unstored > 0)
+                break;
+            var part = FlushPart.Next(pending, left);
+            _parts.Add(part);
+            left -= part.To - part.From;
+            if (!part.Completes)
+                break;
+            next++;
+        }
         var started = _time.GetTimestamp();
         try
         {
-            var (events, streams) = _writer.Write(group);
+            var (written, streams) = _writer.Write(_parts);
             Interlocked.Increment(ref _commits);
-            Interlocked.Add(ref _eventsWritten, events);
+            Interlocked.Add(ref _eventsWritten, written);
             Interlocked.Add(ref _streamsWritten, streams);
             Volatile.Write(ref _lastCommitStreams, streams);
             var elapsed = _time.GetElapsedTime(started);
-            LogCommitted(events, streams, elapsed.TotalMilliseconds);
-            foreach (var pending in group)
-                pending.TrySetResult();
+            LogCommitted(written, streams, elapsed.TotalMilliseconds);
+            foreach (var part in _parts)
+            {
+                part.Pending.Stored = part.To;
+                part.Pending.StoredState = part.State;
+                if (part.Completes)
+                    part.Pending.TrySetResult();
+            }
         }
         catch (Exception exception)
         {
             // The loop lives on: the next group gets a fresh transaction.
             Interlocked.Increment(ref _failedCommits);
-            LogWriteFailed(group.Count, exception);
-            foreach (var pending in group)
-                pending.TrySetException(exception);
+            LogWriteFailed(group.Count - first, exception);
+            throw;
+        }
+        finally
+        {
+            _parts.Clear();
+        }
+        return next;
+    }
+
+    /// <summary>
+    /// Fails the flushes from <paramref name="first"/> on, none of which is stored whole. A stream
+    /// whose flush had a part committed is fenced at that part's position (<see cref="RefusePartlyStored"/>).
+    /// </summary>
+    private void Fail(List<PendingFlush> group, int first, Exception exception)
+    {
+        for (var i = first; i < group.Count; i++)
+        {
+            var pending = group[i];
+            if (pending.StoredState is { } stored)
+                _partlyStored[stored.Key] = stored.Position;
+            pending.TrySetException(exception);
         }
     }
 
+    /// <summary>
+    /// Takes out of the group, and fails with <see cref="StreamConflictException"/>, each write of a
+    /// stream whose failed flush had a part committed, when the write starts before that part's end:
+    /// its grain then reads where the stream stands and sends only what is missing. A write that
+    /// starts at or past it lifts the fence.
+    /// </summary>
+    private void RefusePartlyStored(List<PendingFlush> group)
+    {
+        if (_partlyStored.Count == 0)
+            return;
+        group.RemoveAll(pending =>
+        {
+            var flush = pending.Flush;
+            if (pending.HeldAt != 0 || !_partlyStored.TryGetValue(flush.State.Key, out var stored))
+                return false;
+            if (flush.SinkPosition is { } expected && expected < stored)
+            {
+                pending.TrySetException(new StreamConflictException(flush.State.Key, stored, expected));
+                return true;
+            }
+            _partlyStored.Remove(flush.State.Key);
+            return false;
+        });
+    }
     /// <summary>
     /// Between writes: a failure costs nothing written, and the next interval tries again. While a
     /// background checkpoint runs, compaction (which updates and deletes, and DuckDB checkpoints
@@ -316,6 +511,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         }
         return true;
     }
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Took {Held} held events (may wait again: {MayWait}) and {Taken} new, with {Expected} expected soon (may hold: {MayHold}); committing {Aligned} in whole row groups, then {Then}")]
+    private partial void LogPlan(long held, bool mayWait, long taken, long expected, bool mayHold, long aligned, long then);
 
     [LoggerMessage(Level = LogLevel.Debug, Message = "Compacted {Rows} stream progress rows in {Milliseconds:F1} ms")]
     private partial void LogCompacted(long rows, double milliseconds);

@@ -89,14 +89,38 @@ public sealed class DuckDbOptions
     /// <summary>
     /// Rows per row group of the database file (DuckDB's default is 122,880). A commit of at
     /// least this many rows is written compressed straight into the file by the writer, inside the
-    /// commit; a smaller one goes to the WAL and a background checkpoint compresses it, which
-    /// recompresses at most one partial row group. Larger groups make each checkpoint recompress
-    /// more of that partial group; groups as small as a commit put the compression on the writer.
-    /// At 16,384, the commits that grew when the writer fell behind were compressed by the writer
-    /// too, and WebSocket runs held at half rate for 13 s missed a 100 ms p99 in 7 of 14, against
-    /// 4 of 14 at 65,536 (BENCHMARKS.md, twenty-sixth session).
+    /// commit, with any partial row group at its end as a small row group of its own; a smaller
+    /// commit goes to the WAL and a background checkpoint compresses it. With
+    /// <see cref="CommitWholeRowGroups"/> the writer cuts its commits at whole row groups. At 8,192
+    /// a row group fills in 13 ms at 640,000 events/s, so few events wait for one, and paced there
+    /// for 11 s the node checkpointed once or twice instead of 25–30 times (BENCHMARKS.md,
+    /// thirty-first session). Flat out, small row groups cost the writer more per event than
+    /// 65,536 did: 5–15% of the rate.
     /// </summary>
-    public int RowGroupSize { get; set; } = 65_536;
+    public int RowGroupSize { get; set; } = 8_192;
+
+    /// <summary>
+    /// Cuts each commit of at least <see cref="RowGroupSize"/> events at a whole number of row
+    /// groups, which DuckDB writes straight into the file, and holds the events after them back
+    /// when those expected within one and a half commit intervals would complete a row group with
+    /// them (for two intervals at most; never when a caller waits for a flush). A stream's flush may
+    /// then be stored in two commits, its row saying how far the first got, and it is acknowledged
+    /// once both are. Checkpoints of what went through the WAL cost 0.42–0.50 s of CPU per million
+    /// events on top of the commits; row groups the writer compresses itself need none
+    /// (BENCHMARKS.md, thirty-first session). False commits whatever is taken at once, as one
+    /// transaction.
+    /// </summary>
+    public bool CommitWholeRowGroups { get; set; } = true;
+
+    /// <summary>
+    /// The block size, in bytes, of a database file this node creates: a power of two from 16,384
+    /// to 262,144 (DuckDB's default). A file keeps the block size it was made with. Each column of
+    /// a row group written straight into the file ends in a block of its own, so at DuckDB's
+    /// 256 KiB a file of 16,384-row groups was a third larger than one of 65,536; at 64 KiB, 8,192-
+    /// and 16,384-row groups took 48.2 and 48.1 MB per million events against 48.8 (BENCHMARKS.md,
+    /// thirty-first session).
+    /// </summary>
+    public int BlockSize { get; set; } = 65_536;
 
     /// <summary>
     /// Group commit on the grains' flush clock. Every stream's flush timer fires on the same ticks
@@ -116,8 +140,12 @@ public sealed class DuckDbOptions
     /// <summary>How long after each tick the writer waits for that tick's flushes to come in before it commits.</summary>
     public TimeSpan CommitGather { get; set; } = TimeSpan.FromMilliseconds(2);
 
-    /// <summary>A queue of this many events starts a commit at once, whatever the clock; 0: every flush does.</summary>
-    public int CommitEvents { get; set; } = 16_384;
+    /// <summary>
+    /// A queue of this many events (with those held back) starts a commit at once, whatever the
+    /// clock; 0: every flush does. At <see cref="RowGroupSize"/>, each row group is committed as
+    /// soon as it is complete.
+    /// </summary>
+    public int CommitEvents { get; set; } = 8_192;
 
     /// <summary>
     /// DuckDB's threads; 0 leaves DuckDB's default (one per core). One, so that ingestion keeps the
@@ -147,6 +175,8 @@ public sealed class DuckDbOptions
             errors.Add($"{Section}:{nameof(Threads)} must be 0 (DuckDB's default) or a positive number of threads; it is {Threads}.");
         if (RowGroupSize < 2048 || RowGroupSize % 2048 != 0 || RowGroupSize > 1_048_576)
             errors.Add($"{Section}:{nameof(RowGroupSize)} must be a multiple of 2048 from 2048 to 1048576; it is {RowGroupSize}.");
+        if (BlockSize < 16_384 || BlockSize > 262_144 || (BlockSize & (BlockSize - 1)) != 0)
+            errors.Add($"{Section}:{nameof(BlockSize)} must be a power of two from 16384 to 262144; it is {BlockSize}.");
         if (MaxQueuedBytes < 1024 * 1024)
             errors.Add($"{Section}:{nameof(MaxQueuedBytes)} must be at least 1048576 (1 MiB); it is {MaxQueuedBytes}.");
         if (CommitEvents < 0)

@@ -52,8 +52,16 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
         _time = time;
     }
 
-    public (long Events, int Streams) Write(List<PendingFlush> group)
+    /// <summary>Seals whole flushes only: the sink over this writer does not cut commits at row groups.</summary>
+    public (long Events, int Streams) Write(List<FlushPart> parts)
     {
+        var group = new List<PendingFlush>(parts.Count);
+        foreach (var part in parts)
+        {
+            if (part.From != 0 || !part.Completes)
+                throw new InvalidOperationException("A segment holds whole flushes; this sink must not cut its commits at row groups.");
+            group.Add(part.Pending);
+        }
         try
         {
             return WriteTransaction(group);
@@ -134,7 +142,7 @@ internal sealed class SegmentGroupWriter : IFlushGroupWriter
         _staging.Execute("BEGIN TRANSACTION");
         try
         {
-            _events.Insert(group, 0);
+            _events.Insert(group.ConvertAll(pending => FlushPart.Next(pending, long.MaxValue)), 0);
             _staging.Execute($"COPY {DuckDbSchema.EventTables[0]} TO '{fullPath.Replace("'", "''", StringComparison.Ordinal)}' (FORMAT parquet, COMPRESSION zstd)");
         }
         catch

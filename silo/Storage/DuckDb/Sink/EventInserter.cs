@@ -3,7 +3,7 @@ using Ingest.Silo.Storage.DuckDb.Native;
 namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
-/// Inserts the events of a group of flushes into an event table, in the connection's current
+/// Inserts the events of a commit's flush parts into an event table, in the connection's current
 /// transaction: one INSERT per event table, prepared once, reading <see cref="EventRows"/> through
 /// a <see cref="DuckDbRowFunction"/>. Used by one thread.
 /// </summary>
@@ -33,11 +33,11 @@ internal sealed class EventInserter : IDisposable
         }
     }
 
-    /// <summary>Inserts the group's events into table <paramref name="table"/> (an index into the tables given).</summary>
+    /// <summary>Inserts the parts' events into table <paramref name="table"/> (an index into the tables given).</summary>
     /// <returns>The events inserted.</returns>
-    public long Insert(List<PendingFlush> group, int table)
+    public long Insert(List<FlushPart> parts, int table)
     {
-        var events = _rows.Start(group);
+        var events = _rows.Start(parts);
         try
         {
             if (events > 0)

@@ -6,32 +6,35 @@ using Ingest.Silo.Storage.DuckDb.Native;
 namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
-/// The events of a group of flushes as rows of <c>events</c> (stream_id, seq, received_at,
+/// The events of a commit's flush parts as rows of <c>events</c> (stream_id, seq, received_at,
 /// payload), written straight into DuckDB's output chunks, each event under the sequence number
-/// its batch gives it. Reused from one group to the next by one thread.
+/// its batch gives it. Reused from one commit to the next by one thread.
 /// </summary>
 internal sealed unsafe class EventRows : IDuckDbChunkSource
 {
-    private static readonly List<PendingFlush> NoFlushes = [];
+    private static readonly List<FlushPart> NoParts = [];
 
     private readonly int _capacity = (int)NativeMethods.Helpers.VectorSize();
     private readonly byte[] _key = new byte[Encoding.UTF8.GetMaxByteCount(StreamKey.MaxLength)];
-    private List<PendingFlush> _group = NoFlushes;
-    private int _flush;
+    private List<FlushPart> _parts = NoParts;
+    private int _part;
     private int _batch;
     private int _event;
+    // Events of the current part still to write; -1 before the part is found in its batches.
+    private long _left = -1;
     private int _keyLength = -1;
 
-    /// <summary>The events of <paramref name="group"/>, from the first.</summary>
+    /// <summary>The events of <paramref name="parts"/>, from the first.</summary>
     /// <returns>How many rows they make.</returns>
-    public long Start(List<PendingFlush> group)
+    public long Start(List<FlushPart> parts)
     {
-        _group = group;
-        _flush = _batch = _event = 0;
+        _parts = parts;
+        _part = 0;
+        _left = -1;
         _keyLength = -1;
         long events = 0;
-        foreach (var pending in group)
-            events += pending.Flush.EventCount;
+        foreach (var part in parts)
+            events += part.To - part.From;
         return events;
     }
 
@@ -42,13 +45,16 @@ internal sealed unsafe class EventRows : IDuckDbChunkSource
         var receivedAts = (long*)NativeMethods.Vector.Data(NativeMethods.DataChunk.Vector(chunk, 2));
         var payloadVector = NativeMethods.DataChunk.Vector(chunk, 3);
         var rows = 0;
-        while (rows < _capacity && _flush < _group.Count)
+        while (rows < _capacity && _part < _parts.Count)
         {
-            var flush = _group[_flush].Flush;
-            if (_batch == flush.Batches.Count)
+            var part = _parts[_part];
+            var flush = part.Pending.Flush;
+            if (_left < 0)
+                Seek(flush, part);
+            if (_left == 0)
             {
-                _flush++;
-                _batch = _event = 0;
+                _part++;
+                _left = -1;
                 _keyLength = -1;
                 continue;
             }
@@ -68,7 +74,9 @@ internal sealed unsafe class EventRows : IDuckDbChunkSource
             fixed (byte* key = _key)
             {
                 var start = batch.Start(_event);
-                for (; _event < batch.Count && rows < _capacity; _event++, rows++)
+                var stop = (int)Math.Min(batch.Count, _event + Math.Min(_left, _capacity - rows));
+                _left -= stop - _event;
+                for (; _event < stop; _event++, rows++)
                 {
                     var end = ends[_event];
                     // The key is encoded from a .NET string, so valid UTF-8; every payload the sink
@@ -84,6 +92,17 @@ internal sealed unsafe class EventRows : IDuckDbChunkSource
         return rows;
     }
 
-    /// <summary>Lets go of the group's flushes.</summary>
-    public void Clear() => _group = NoFlushes;
+    /// <summary>Lets go of the commit's parts.</summary>
+    public void Clear() => _parts = NoParts;
+
+    /// <summary>Finds the part's first event among its flush's batches.</summary>
+    private void Seek(StreamFlush flush, FlushPart part)
+    {
+        _batch = 0;
+        var skip = part.From;
+        while (_batch < flush.Batches.Count && skip >= flush.Batches[_batch].Count && skip > 0)
+            skip -= flush.Batches[_batch++].Count;
+        _event = (int)skip;
+        _left = part.To - part.From;
+    }
 }

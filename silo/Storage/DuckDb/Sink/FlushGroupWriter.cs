@@ -5,7 +5,7 @@ using Ingest.Silo.Storage.DuckDb.Native;
 namespace Ingest.Silo.Storage.DuckDb.Sink;
 
 /// <summary>
-/// Writes a group of flushes, from any number of streams, in one transaction on the connection
+/// Writes parts of a group of flushes (<see cref="FlushPart"/>), from any number of streams, in one transaction on the connection
 /// it owns: every event through one prepared INSERT into the current half of the events
 /// (<see cref="EventHalves"/>), its rows written by <see cref="EventRows"/> into the chunks of a
 /// <see cref="DuckDbRowFunction"/>, then each stream's new counts (<see cref="StreamRows"/>).
@@ -40,23 +40,24 @@ internal sealed class FlushGroupWriter : IFlushGroupWriter
     /// <summary>Stream counts committed since the last <see cref="Compact"/>.</summary>
     public long Uncompacted => _streamRows.Unfolded;
 
-    /// <summary>Commits the whole group or, on any error, none of it.</summary>
+    /// <summary>Commits all the parts or, on any error, none of them.</summary>
     /// <returns>The events written and the streams whose rows were written.</returns>
-    public (long Events, int Streams) Write(List<PendingFlush> group)
+    public (long Events, int Streams) Write(List<FlushPart> parts)
     {
         var half = Halves.Current;
         _connection.Execute("BEGIN TRANSACTION");
         try
         {
-            var events = _events!.Insert(group, (int)(half & 1));
+            var events = _events!.Insert(parts, (int)(half & 1));
 
-            // Each stream's counts are written once, with the state of its latest flush in the group.
+            // Each stream's counts are written once, with the state of its latest part. A flush's
+            // later part follows a commit that made the stream's row.
             _latest.Clear();
-            foreach (var pending in group)
+            foreach (var part in parts)
             {
-                var flush = pending.Flush;
-                var hasRow = flush.SinkHasRow && (!_latest.TryGetValue(flush.State.Key, out var earlier) || earlier.HasRow);
-                _latest[flush.State.Key] = (flush.State, hasRow);
+                var flush = part.Pending.Flush;
+                var hasRow = (flush.SinkHasRow || part.From > 0) && (!_latest.TryGetValue(flush.State.Key, out var earlier) || earlier.HasRow);
+                _latest[flush.State.Key] = (part.State, hasRow);
             }
             _streamRows.Write(_connection, _latest.Values);
 

@@ -128,9 +128,9 @@ public sealed class GroupCommitTests
     {
         public ConcurrentQueue<List<StreamFlush>> Groups { get; } = new();
 
-        public (long Events, int Streams) Write(List<PendingFlush> group)
+        public (long Events, int Streams) Write(List<FlushPart> parts)
         {
-            var flushes = group.Select(pending => pending.Flush).ToList();
+            var flushes = parts.Select(part => part.Pending.Flush).ToList();
             Groups.Enqueue(flushes);
             return (flushes.Sum(flush => flush.EventCount), flushes.Count);
         }

@@ -25,7 +25,7 @@ public sealed class ZstdLevelTests
     // One checkpoint's worth of rows.
     private const int RowCount = 200_000;
 
-    // Commits under a row group (65,536 rows) go to the WAL, for a checkpoint to compress.
+    // Commits under a row group (65,536 rows in those tests) go to the WAL, for a checkpoint to compress.
     private const int WalCommit = 10_000;
 
     private const long CheckpointBytes = 1024 * 1024;
@@ -107,6 +107,7 @@ public sealed class ZstdLevelTests
             options.CatchUpZstdLevel = catchUpLevel;
             options.BackgroundCheckpointBytes = CheckpointBytes;
             options.CheckpointCatchUpBytes = CheckpointBytes;
+            options.RowGroupSize = 65_536;
         });
         var wal = kit.DatabasePath + ".wal";
         await using var sink = kit.Sink();

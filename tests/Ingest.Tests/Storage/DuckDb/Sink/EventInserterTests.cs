@@ -22,7 +22,7 @@ public sealed class EventInserterTests
         using (var inserter = new EventInserter(connection, DuckDbSchema.EventTables))
         {
             connection.Execute("BEGIN TRANSACTION");
-            Assert.Equal(3002, inserter.Insert([new PendingFlush(flush, 0), new PendingFlush(other, 0)], 1));
+            Assert.Equal(3002, inserter.Insert(WholeFlushes.Of(flush, other), 1));
             connection.Execute("COMMIT");
         }
 

@@ -22,7 +22,7 @@ public sealed class FlushGroupWriterTests
 
         using (var writer = new FlushGroupWriter(kit.Database.Connect()))
         {
-            var written = writer.Write([new(a1, 0), new(b1, 0), new(a2, 0), new(c1, 0)]);
+            var written = writer.Write(WholeFlushes.Of(a1, b1, a2, c1));
             Assert.Equal((5007L, 3), written);
         }
 
@@ -62,8 +62,8 @@ public sealed class FlushGroupWriterTests
 
         using (var writer = new FlushGroupWriter(kit.Database.Connect()))
         {
-            writer.Write([.. flushes.Select(f => new PendingFlush(f, 0))]);
-            writer.Write([.. later.Select(f => new PendingFlush(f, 0))]);
+            writer.Write(WholeFlushes.Of([.. flushes]));
+            writer.Write(WholeFlushes.Of([.. later]));
         }
 
         var progress = (await kit.QueryRowsAsync(
@@ -87,11 +87,11 @@ public sealed class FlushGroupWriterTests
         var bad = Flush(Opened() with { HeadersJson = "not json" }, Batch(Start, Events(1, 10)));
         using var writer = new FlushGroupWriter(kit.Database.Connect());
 
-        Assert.Throws<DuckDbException>(() => writer.Write([new(good, 0), new(bad, 0)]));
+        Assert.Throws<DuckDbException>(() => writer.Write(WholeFlushes.Of(good, bad)));
         Assert.Equal(0, await kit.CountAsync("SELECT count(*) FROM events"));
         Assert.Equal(0, await kit.CountAsync("SELECT count(*) FROM streams"));
 
-        writer.Write([new(good, 0)]);
+        writer.Write(WholeFlushes.Of(good));
         Assert.Equal(10, await kit.CountAsync("SELECT count(*) FROM events"));
         Assert.Equal(1, await kit.CountAsync("SELECT count(*) FROM streams"));
     }
