@@ -18,7 +18,7 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 /// would complete a row group with them: the writer commits as soon as held and queued events
 /// make one. The sink bounds the wait (two commit intervals), after which the held events go to
 /// the WAL with whatever is queued. Whenever a caller waits for a flush or the sink closes,
-/// everything goes at once.
+/// everything goes at once, in one commit.
 /// </para>
 /// </remarks>
 /// <param name="Aligned">Events of the first commit: a whole number of row groups; 0 for none.</param>
@@ -40,8 +40,10 @@ internal readonly record struct CommitPlan(long Aligned, long Then)
             return All;
         var total = held + taken;
         var aligned = total / rowGroup * rowGroup;
+        // A caller waits: one commit, with any partial row group at its end written as a small
+        // one, costs less than a second commit and a checkpoint of it.
         if (!mayHold)
-            return new(aligned, long.MaxValue);
+            return All;
         // Past the row groups is only what may wait, so it waits if the next commit likely makes a row group of it.
         if (aligned >= held || heldMayWait)
             return total - aligned + expected >= rowGroup ? new(aligned, 0) : new(aligned, long.MaxValue);

@@ -64,23 +64,28 @@ public sealed class WholeRowGroupTests
     [Fact]
     public async Task A_stream_whose_flush_failed_after_its_first_part_must_learn_how_far_it_got()
     {
-        var writer = new FailingSecondWriter();
-        await using var sink = new DuckDbEventSink(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance, rowGroup: 10);
-        var opened = Opened();
-        var flush = Flush(opened, Batch(Start, Events(1, 15))) with { Awaited = true, SinkPosition = 0 };
+        var time = new ManualTimeProvider();
+        var writer = new FailingWriter(failingCall: 3);
+        await using var sink = new DuckDbEventSink(
+            writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance, time,
+            commitEvents: 10, commitInterval: Interval, rowGroup: 10);
+        await AdvanceUntilAsync(time, Interval, Write(sink, Flush(Opened(), Batch(Start, Events(1, 5)))));
 
-        // Awaited: ten events in a row group, then five at once, which fail.
-        await Assert.ThrowsAsync<IOException>(() => Write(sink, flush));
-        Assert.Equal(new List<(long, long)> { (0, 10), (10, 15) }, writer.Parts);
+        // 19 events over four intervals: ten go in a row group, nine wait, and fail when their turn comes.
+        time.Advance(4 * Interval);
+        var flush = Flush(Opened(), Batch(Start, Events(1, 19))) with { SinkPosition = 0 };
+        var cut = Write(sink, flush);
+        await Assert.ThrowsAsync<IOException>(() => AdvanceUntilAsync(time, Interval, cut));
+        Assert.Equal(new List<(long, long)> { (0, 5), (0, 10), (10, 19) }, writer.Parts);
 
         // The grain's retry from where it thought the sink stood would store ten events twice.
-        var retry = await Assert.ThrowsAsync<StreamConflictException>(() => Write(sink, flush));
+        var retry = await Assert.ThrowsAsync<StreamConflictException>(() => Write(sink, flush with { Awaited = true }));
         Assert.Equal((10L, 0L), (retry.Stored, retry.Expected));
 
         // Sent from where the sink stands, the rest goes in.
         var rest = new StreamFlush(flush.State, [flush.Batches[0].After(10)!]) { Awaited = true, SinkPosition = 10, SinkHasRow = true };
         await Write(sink, rest);
-        Assert.Equal((0L, 5L), writer.Parts[^1]);
+        Assert.Equal((0L, 9L), writer.Parts[^1]);
     }
 
     private static Task Write(DuckDbEventSink sink, StreamFlush flush) => sink.WriteAsync(flush, CancellationToken.None).AsTask();
@@ -103,8 +108,8 @@ public sealed class WholeRowGroupTests
         Assert.True(await condition(), "the writer should have committed");
     }
 
-    /// <summary>Stores nothing; the second of each pair of commits fails, as a full disk would fail it.</summary>
-    private sealed class FailingSecondWriter : IFlushGroupWriter
+    /// <summary>Stores nothing; one commit fails, as a full disk would fail it.</summary>
+    private sealed class FailingWriter(int failingCall) : IFlushGroupWriter
     {
         private int _calls;
 
@@ -114,7 +119,7 @@ public sealed class WholeRowGroupTests
         {
             foreach (var part in parts)
                 Parts.Add((part.From, part.To));
-            if (++_calls == 2)
+            if (++_calls == failingCall)
                 throw new IOException("No space left on device");
             return (parts.Sum(part => part.To - part.From), parts.Count);
         }

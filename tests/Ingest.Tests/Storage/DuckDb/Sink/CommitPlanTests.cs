@@ -11,8 +11,8 @@ public sealed class CommitPlanTests
         Assert.Equal(CommitPlan.All, CommitPlan.For(held: 100, heldMayWait: true, taken: 20_000, expected: 50_000, rowGroup: 0, mayHold: true));
 
     [Fact]
-    public void A_waiting_caller_gets_whole_row_groups_and_then_the_rest_at_once() =>
-        Assert.Equal(new CommitPlan(16_384, long.MaxValue), CommitPlan.For(0, true, 20_000, 50_000, Group, mayHold: false));
+    public void A_waiting_caller_gets_everything_in_one_commit() =>
+        Assert.Equal(CommitPlan.All, CommitPlan.For(0, true, 20_000, 50_000, Group, mayHold: false));
 
     [Fact]
     public void The_rest_waits_when_what_comes_next_would_complete_a_row_group() =>
