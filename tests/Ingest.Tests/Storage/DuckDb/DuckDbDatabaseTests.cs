@@ -18,6 +18,17 @@ public sealed class DuckDbDatabaseTests
         Assert.Equal(["events", "streams"], views.Select(t => t.GetProperty("view_name").GetString()));
     }
 
+    [Theory]
+    [InlineData(16_384)]
+    [InlineData(65_536)]
+    public async Task A_new_file_gets_the_configured_block_size_and_opens_again(int blockSize)
+    {
+        await using var kit = StorageTestKit.Create(options => options.BlockSize = blockSize);
+        kit.Reopen();
+
+        Assert.Equal(blockSize, await kit.CountAsync("SELECT block_size FROM pragma_database_size() WHERE database_name = current_database()"));
+    }
+
     [Fact]
     public async Task Opening_again_keeps_the_tables_and_their_rows()
     {
