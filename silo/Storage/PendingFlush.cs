@@ -11,6 +11,9 @@ internal sealed class PendingFlush(StreamFlush flush, long bytes)
     /// <summary>What the flush counts against the queue's bound.</summary>
     public long Bytes { get; } = bytes;
 
+    /// <summary>The flush's events, counted once over its batches.</summary>
+    public long Events { get; } = flush.EventCount;
+
     /// <summary>
     /// Of the flush's events, how many earlier commits stored: the DuckDB sink may commit a flush
     /// in two parts. Written by the sink's writer only.
@@ -24,5 +27,5 @@ internal sealed class PendingFlush(StreamFlush flush, long bytes)
     public long HeldAt { get; set; }
 
     /// <summary>The events not yet stored.</summary>
-    public long Unstored => Flush.EventCount - Stored;
+    public long Unstored => Events - Stored;
 }

@@ -197,8 +197,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
                 _queue.Add(pending);
                 _queuedBytes += pending.Bytes;
                 var queuedBefore = _queuedEvents;
-                _queuedEvents += pending.Flush.EventCount;
-                _arrived += pending.Flush.EventCount;
+                _queuedEvents += pending.Events;
+                _arrived += pending.Events;
                 if (_queue.Count == 1)
                     _oldestQueued = _time.GetTimestamp();
                 var awaitedBefore = _awaitedQueued;
@@ -334,9 +334,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             held += pending.Unstored;
             heldMayWait &= now - pending.HeldAt < HoldLimit * _commitPeriod;
         }
-        var plan = CommitPlan.For(
-            held, heldMayWait, taken, _perInterval * HoldExpected / 2, _rowGroup, mayHold && _commitPeriod > 0 && _commitEvents > 0);
-        LogPlan(held, heldMayWait, taken, _perInterval, mayHold, plan.Aligned, plan.Then);
+        var expected = _perInterval * HoldExpected / 2;
+        var plan = CommitPlan.For(held, heldMayWait, taken, expected, _rowGroup, mayHold && _commitPeriod > 0 && _commitEvents > 0);
+        LogPlan(held, heldMayWait, taken, expected, mayHold, plan.Aligned, plan.Then);
         var next = 0;
         try
         {
@@ -369,7 +369,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// Measures how many events come in a commit interval, over at least one interval, for
+    /// Measures how many events come in a commit interval, over <see cref="RateWindow"/> intervals at least, for
     /// <see cref="CommitPlan"/> to judge whether held events would make a row group next time.
     /// </summary>
     private void MeasureArrivals(long arrived)
@@ -480,6 +480,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             return false;
         });
     }
+
     /// <summary>
     /// Between writes: a failure costs nothing written, and the next interval tries again. While a
     /// background checkpoint runs, compaction (which updates and deletes, and DuckDB checkpoints

@@ -11,7 +11,7 @@ namespace Ingest.Silo.Storage.DuckDb.Sink;
 internal readonly record struct FlushPart(PendingFlush Pending, long From, long To, StreamState State)
 {
     /// <summary>Whether the commit that stores this part stores the last of its flush.</summary>
-    public bool Completes => To == Pending.Flush.EventCount;
+    public bool Completes => To == Pending.Events;
 
     /// <summary>
     /// The next part of <paramref name="pending"/>, from where earlier commits left it
@@ -21,8 +21,8 @@ internal readonly record struct FlushPart(PendingFlush Pending, long From, long 
     {
         var flush = pending.Flush;
         var from = pending.Stored;
-        var to = from + Math.Min(events, flush.EventCount - from);
-        return new(pending, from, to, to == flush.EventCount ? flush.State : StateThrough(flush, to));
+        var to = from + Math.Min(events, pending.Unstored);
+        return new(pending, from, to, to == pending.Events ? flush.State : StateThrough(flush, to));
     }
 
     /// <summary>
