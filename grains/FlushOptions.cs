@@ -12,4 +12,10 @@ public sealed record FlushOptions
     /// clock's next tick, for its stream's flush.
     /// </summary>
     public TimeSpan MaxDelay { get; init; } = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// How many of a stream's flushes may be committing at once, when its sinks keep a stream's
+    /// writes in order (<see cref="IEventSink.KeepsStreamOrder"/>); one otherwise.
+    /// </summary>
+    public int MaxFlights { get; init; } = 2;
 }

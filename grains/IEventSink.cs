@@ -8,4 +8,14 @@ public interface IEventSink
 {
     /// <summary>Completes once the events and the stream's state are durable together.</summary>
     ValueTask WriteAsync(StreamFlush flush, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// True when the sink commits a stream's writes in the order <see cref="WriteAsync"/> was
+    /// called, and once a write of a stream has failed, refuses with <see
+    /// cref="StreamConflictException"/> every later write of it until one whose <see
+    /// cref="StreamFlush.SinkPosition"/> is where the sink holds the stream. A grain may then write
+    /// a stream's next flush before its last is durable: if the last fails, the next fails too,
+    /// and no gap is stored.
+    /// </summary>
+    bool KeepsStreamOrder => false;
 }

@@ -15,10 +15,14 @@ namespace Ingest.Grains;
 /// A flush started by the timer or by a threshold is a flight: the grain takes further calls while
 /// its sinks commit it, and lands it in a turn of its own once they have (<see
 /// cref="IGrainContext.WhenDone"/>), so events that arrive meanwhile start their own delay at
-/// once rather than after the commit. One flight at a time: a flush that comes due meanwhile waits
-/// for it to land, so a stream's writes reach its sinks in order. The stream's state (<see
-/// cref="Progress"/>) moves only when a flight lands. Calls that must see their events durable
-/// (flush, close, reopen, deactivation) land the flight and write the rest before they answer.
+/// once rather than after the commit. A second flight may take off while the first is out, up to
+/// <see cref="FlushOptions.MaxFlights"/>, when every sink of the stream keeps a stream's writes in
+/// order (<see cref="IEventSink.KeepsStreamOrder"/>): a sink that holds a flush back for a fuller
+/// commit then does not hold up the stream's next one. Otherwise a flush that comes due meanwhile
+/// waits for the flight to land, so a stream's writes reach its sinks in order. Flights land in
+/// the order they took off, and the stream's state (<see cref="Progress"/>) moves only when one
+/// does. Calls that must see their events durable (flush, close, reopen, deactivation) land every
+/// flight and write the rest before they answer.
 /// </para>
 /// <para>
 /// Every event takes the stream's next sequence number. A batch that names its first
@@ -41,10 +45,11 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private readonly FlushOptions _options;
     private readonly TimeProvider _time;
     private PendingEvents _pending = new();
-    // The events of the flight in progress; empty when there is none. They precede _pending's.
-    private PendingEvents _flying = new();
-    private Flight? _flight;
-    // The timer came due during a flight: the next one starts when it lands.
+    // The flights out, oldest first; their events precede _pending's.
+    private readonly List<Flight> _flights = [];
+    // A landed flight's emptied buffer, for the next to take off.
+    private PendingEvents? _spare;
+    // The timer came due while no flight could take off: the next one starts when one lands.
     private bool _flushDue;
     private StreamState? _state;
     private bool _stateDirty;
@@ -137,8 +142,8 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
 
     public async ValueTask AppendAsync(EventBatch batch)
     {
-        var state = EnsureOpened();
-        var next = state.Position + _flying.Entries + _pending.Entries + 1;
+        EnsureOpened();
+        var next = Tip.Position + _pending.Entries + 1;
         var first = batch.FirstSeq == 0 ? next : batch.FirstSeq;
         if (first > next)
             throw new StreamSequenceException(_key, next - 1, first);
@@ -153,11 +158,10 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         // next batch overdue, and flush one batch at a time.
         if (_pending.Events >= _options.MaxEvents || _pending.Bytes >= _options.MaxBytes)
         {
-            // A caller that outpaces storage waits here for the flight before, so a stream holds
+            // A caller that outpaces storage waits here for the flights before, so a stream holds
             // at most two thresholds' worth; one whose storage is failing waits for the write
             // itself and hears why.
-            if (_flight is not null)
-                await LandAsync();
+            await LandAsync();
             if (_failedFlushes > 0)
                 await FlushCoreAsync(CancellationToken.None);
             else
@@ -220,42 +224,57 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         _stateDirty = _slots.Any(slot => sinks.HasFlag(slot.Port.Sink) && slot.Row is null);
     }
 
+    /// <summary>The state the stream reaches once every flight out has landed.</summary>
+    private StreamState Tip => _flights.Count > 0 ? _flights[^1].Next : EnsureOpened();
+
     private async ValueTask OnFlushTimerAsync()
     {
         _flushTimer?.Dispose();
         _flushTimer = null;
-        if (_flight is not null)
-            _flushDue = true;
-        else if (_failedFlushes > 0)
+        if (_flights.Count == 0 && _failedFlushes > 0)
             await FlushCoreAsync(CancellationToken.None);
-        else
-            TakeOff();
+        else if (!TakeOff())
+            _flushDue = true;
     }
 
-    /// <summary>Starts a flight of everything pending, unless one is in progress or nothing is pending.</summary>
-    private void TakeOff()
+    /// <summary>
+    /// Starts a flight of everything pending, unless nothing is pending. One follows the flights out
+    /// only if the last of them may be followed (<see cref="Flight.Followable"/>), no more than
+    /// <see cref="FlushOptions.MaxFlights"/> are out, and the stream has neither a failed flush to
+    /// retry nor a change of state to write.
+    /// </summary>
+    /// <returns>False when the flights out must land first.</returns>
+    private bool TakeOff()
     {
+        if (_flights.Count > 0
+            && (_flights.Count >= _options.MaxFlights || !_flights[^1].Followable || _failedFlushes > 0 || _stateDirty))
+            return false;
         _flushDue = false;
-        if (_flight is not null || _state is null || (_pending.IsEmpty && !_stateDirty))
-            return;
-        var current = _state;
+        if (_state is null || (_pending.IsEmpty && !_stateDirty))
+            return true;
+        var current = Tip;
         var next = Advance(current, _pending);
-        var writes = StartWrites(current, next, awaited: false, CancellationToken.None);
-        (_flying, _pending) = (_pending, _flying);
-        var flight = new Flight(writes, current, next, _stateDirty);
-        _flight = flight;
+        var writes = StartWrites(current, next, _flights.Count > 0, awaited: false, CancellationToken.None);
+        var flight = new Flight(writes, current, next, _stateDirty, _pending);
+        _pending = _spare ?? new();
+        _spare = null;
+        _flights.Add(flight);
         _stateDirty = false;
         _flushTimer?.Dispose();
         _flushTimer = null;
         _context.WhenDone(flight.Landed, () => OnFlightLandedAsync(flight));
+        return true;
     }
 
     private async ValueTask OnFlightLandedAsync(Flight flight)
     {
-        // A call that needed the flight landed it already.
-        if (_flight != flight)
+        // A call that needed the flight landed it already, and one that followed another lands after it.
+        if (_flights.Count == 0 || _flights[0] != flight)
             return;
-        if (Land() is StreamConflictException)
+        Exception? failure = null;
+        while (failure is null && _flights.Count > 0 && _flights[0].Landed.IsCompleted)
+            failure = await LandFirstAsync();
+        if (failure is StreamConflictException)
         {
             // Another node wrote the stream: the flush learns how far and sends what is missing.
             await FlushCoreAsync(CancellationToken.None);
@@ -266,36 +285,51 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
         }
     }
 
-    /// <summary>Waits for the flight in progress, if any, and lands it.</summary>
+    /// <summary>Waits for every flight out, and lands them.</summary>
     private async ValueTask LandAsync()
     {
-        if (_flight is not { } flight)
-            return;
-        await flight.Landed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        if (_flight == flight)
-            Land();
+        while (_flights.Count > 0)
+        {
+            await _flights[0].Landed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            await LandFirstAsync();
+        }
     }
 
     /// <summary>
-    /// Takes in the ended flight: the stream moves on to its state, or its events go back in front
-    /// of what came since, to be written again with them.
+    /// Takes in the oldest flight, which has ended: the stream moves on to its state, or the events
+    /// of every flight out go back in front of what came since, to be written again with them.
     /// </summary>
     /// <returns>What failed the flight; null if it succeeded.</returns>
-    private Exception? Land()
+    private async ValueTask<Exception?> LandFirstAsync()
     {
-        var flight = _flight!;
-        _flight = null;
+        var flight = _flights[0];
         var failure = flight.Failure();
         if (failure is null)
         {
-            _flying.Clear();
+            _flights.RemoveAt(0);
+            Record(flight.Writes, failed: null);
+            flight.Events.Clear();
+            _spare = flight.Events;
             Stored(flight.Current, flight.Next);
             return null;
         }
-        _flying.AddAll(_pending);
+        // The flights that followed it fail too, their sinks keeping the stream's writes in order;
+        // what each sink took before its first failure is what it holds.
+        HashSet<SinkSlot> failed = [];
+        var events = flight.Events;
+        foreach (var later in _flights)
+        {
+            await later.Landed.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            Record(later.Writes, failed);
+            _stateDirty |= later.StateDirty;
+            if (later != flight)
+                events.AddAll(later.Events);
+        }
+        _flights.Clear();
+        events.AddAll(_pending);
         _pending.Clear();
-        (_flying, _pending) = (_pending, _flying);
-        _stateDirty |= flight.StateDirty;
+        _spare = _pending;
+        _pending = events;
         if (failure is not StreamConflictException)
             Failed(failure);
         return failure;
@@ -320,22 +354,22 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
                 return;
             var current = _state;
             var next = Advance(current, _pending);
-            var writes = StartWrites(current, next, awaited: true, cancellationToken);
-            try
+            var writes = StartWrites(current, next, following: false, awaited: true, cancellationToken);
+            var written = Task.WhenAll(writes.Select(write => write.Task));
+            await written.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            // Each sink that took the events is sent only what it lacks when they are written again.
+            Record(writes, failed: null);
+            if (!written.IsCompletedSuccessfully)
             {
-                await Task.WhenAll(writes);
-            }
-            catch (Exception) when (attempt < MaxConflictAttempts && writes.Any(write => write.Exception?.InnerException is StreamConflictException))
-            {
-                // Another node wrote the stream: learn how far, keep only what is still missing, go again.
-                await RefreshAsync(cancellationToken);
-                continue;
-            }
-            catch (Exception exception)
-            {
-                // Each sink that took the events is sent only what it lacks when they are retried.
-                Failed(exception);
-                throw;
+                if (attempt < MaxConflictAttempts && writes.Any(write => write.Task.Exception?.InnerException is StreamConflictException))
+                {
+                    // Another node wrote the stream: learn how far, keep only what is still missing, go again.
+                    await RefreshAsync(cancellationToken);
+                    continue;
+                }
+                var failure = written.Exception?.InnerException ?? new TaskCanceledException(written);
+                Failed(failure);
+                System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(failure);
             }
 
             _stateDirty = false;
@@ -353,7 +387,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// </summary>
     private async ValueTask RefreshAsync(CancellationToken cancellationToken)
     {
-        System.Diagnostics.Debug.Assert(_flight is null, "A flight's events would be dropped as duplicates of themselves.");
+        System.Diagnostics.Debug.Assert(_flights.Count == 0, "A flight's events would be dropped as duplicates of themselves.");
         var previous = EnsureOpened();
         foreach (var slot in _slots)
         {
@@ -380,31 +414,55 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     }
 
     /// <summary>
-    /// Sends a sink what it lacks to reach <paramref name="next"/>. A sink already past it (its
-    /// write landed before a crash and another sink's did not) is sent nothing that would move its
-    /// row back, or it would be sent its own events again later: at most a close it lacks.
+    /// Sends a sink what it lacks to reach <paramref name="next"/> from <paramref name="holds"/>. A
+    /// sink already past it (its write landed before a crash and another sink's did not) is sent
+    /// nothing that would move its row back, or it would be sent its own events again later: at
+    /// most a close it lacks.
     /// </summary>
-    private Task WriteSlotAsync(SinkSlot slot, StreamState next, bool awaited, CancellationToken cancellationToken)
+    private SlotWrite WriteSlot(SinkSlot slot, StreamState? holds, StreamState next, bool awaited, CancellationToken cancellationToken)
     {
-        if (slot.Row is { } ahead && ahead.Position > next.Position)
+        if (holds is { } ahead && ahead.Position > next.Position)
         {
-            return ahead.ClosedAt == next.ClosedAt
-                ? Task.CompletedTask
-                : WriteAsync(slot, new StreamFlush(ahead with { ClosedAt = next.ClosedAt }, []) { SinkPosition = ahead.Position, SinkHasRow = true, Awaited = awaited }, cancellationToken);
+            if (ahead.ClosedAt == next.ClosedAt)
+                return new(slot, ahead, Task.CompletedTask, Ahead: true);
+            var closed = ahead with { ClosedAt = next.ClosedAt };
+            var flush = new StreamFlush(closed, []) { SinkPosition = ahead.Position, SinkHasRow = true, Awaited = awaited };
+            return new(slot, closed, SendAsync(slot, flush, cancellationToken), Ahead: true);
         }
-        return WriteAsync(slot, new StreamFlush(next, _pending.After(slot.Position)) { SinkPosition = slot.Position, SinkHasRow = slot.Row is not null, Awaited = awaited }, cancellationToken);
+        var position = holds?.Position ?? 0;
+        var write = new StreamFlush(next, _pending.After(position)) { SinkPosition = position, SinkHasRow = holds is not null, Awaited = awaited };
+        return new(slot, next, SendAsync(slot, write, cancellationToken), Ahead: false);
     }
 
-    private static async Task WriteAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken)
-    {
+    /// <summary>A sink that refuses a write at once (one that is behind) fails its task, not the other sinks' writes.</summary>
+    private static async Task SendAsync(SinkSlot slot, StreamFlush flush, CancellationToken cancellationToken) =>
         await slot.Port.Writer.WriteAsync(flush, cancellationToken);
-        slot.Wrote(flush.State);
-    }
 
     /// <summary>Writes what each sink the stream goes to lacks to reach <paramref name="next"/>.</summary>
+    /// <param name="following">
+    /// The write follows the flights out, so each sink will hold <paramref name="current"/> when it comes to it.
+    /// </param>
     /// <param name="awaited">A caller waits for the writes (<see cref="StreamFlush.Awaited"/>); false for a flight.</param>
-    private Task[] StartWrites(StreamState current, StreamState next, bool awaited, CancellationToken cancellationToken) =>
-        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlotAsync(slot, next, awaited, cancellationToken))];
+    private SlotWrite[] StartWrites(StreamState current, StreamState next, bool following, bool awaited, CancellationToken cancellationToken) =>
+        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlot(slot, following ? current : slot.Row, next, awaited, cancellationToken))];
+
+    /// <summary>
+    /// Notes the rows of the sinks that took their writes, once the writes have ended. A sink in
+    /// <paramref name="failed"/> refused an earlier write of the stream, and took none after it; a
+    /// sink whose write failed now joins it.
+    /// </summary>
+    private static void Record(SlotWrite[] writes, HashSet<SinkSlot>? failed)
+    {
+        foreach (var write in writes)
+        {
+            if (failed?.Contains(write.Slot) == true)
+                continue;
+            if (write.Task.IsCompletedSuccessfully)
+                write.Slot.Wrote(write.State);
+            else
+                failed?.Add(write.Slot);
+        }
+    }
 
     /// <summary>Every sink holds <paramref name="next"/>: the stream moves on, and subscribers hear of it.</summary>
     private void Stored(StreamState current, StreamState next)
@@ -438,20 +496,32 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     private StreamState EnsureOpened() =>
         _state ?? throw new InvalidOperationException($"Stream {_key} was not opened.");
 
+    /// <summary>One sink's share of a flush.</summary>
+    /// <param name="State">The row the sink holds once the write has succeeded.</param>
+    /// <param name="Ahead">The sink was already past the flush, and is sent at most a close it lacks.</param>
+    private sealed record SlotWrite(SinkSlot Slot, StreamState State, Task Task, bool Ahead);
+
     /// <summary>A flush whose sinks are committing it while the grain takes further calls.</summary>
     /// <param name="Writes">One per sink the stream goes to.</param>
-    /// <param name="Current">The stream's state when it started.</param>
+    /// <param name="Current">The stream's state when it started: where the flight before it ends.</param>
     /// <param name="Next">The state the stream is in once every write has succeeded.</param>
     /// <param name="StateDirty">Whether it carries a change of state not yet written (an open or close).</param>
-    private sealed record Flight(Task[] Writes, StreamState Current, StreamState Next, bool StateDirty)
+    /// <param name="Events">The events it carries, numbered on from <paramref name="Current"/>.</param>
+    private sealed record Flight(SlotWrite[] Writes, StreamState Current, StreamState Next, bool StateDirty, PendingEvents Events)
     {
-        public Task Landed { get; } = Task.WhenAll(Writes);
+        public Task Landed { get; } = Task.WhenAll(Writes.Select(write => write.Task));
+
+        /// <summary>
+        /// Whether another flight may take off before this one lands: every sink it writes keeps a
+        /// stream's writes in order, and will hold <see cref="Next"/> once it has taken this one.
+        /// </summary>
+        public bool Followable { get; } = Writes.All(write => !write.Ahead && write.Slot.Port.Writer.KeepsStreamOrder);
 
         /// <summary>Once <see cref="Landed"/>: the first failure, a conflict before any other.</summary>
         public Exception? Failure()
         {
-            var failures = Writes.Where(write => !write.IsCompletedSuccessfully)
-                .Select(write => write.Exception?.InnerException ?? new OperationCanceledException())
+            var failures = Writes.Where(write => !write.Task.IsCompletedSuccessfully)
+                .Select(write => write.Task.Exception?.InnerException ?? new OperationCanceledException())
                 .ToArray();
             return failures.FirstOrDefault(failure => failure is StreamConflictException) ?? failures.FirstOrDefault();
         }

@@ -60,7 +60,7 @@ public static class SiloHostingExtensions
             return new GrainServices(
                 ports,
                 provider.GetRequiredService<StreamNotifier>(),
-                new FlushOptions { MaxEvents = options.FlushMaxEvents, MaxBytes = options.FlushMaxBytes, MaxDelay = options.FlushMaxDelay },
+                new FlushOptions { MaxEvents = options.FlushMaxEvents, MaxBytes = options.FlushMaxBytes, MaxDelay = options.FlushMaxDelay, MaxFlights = options.FlushFlights },
                 provider.GetRequiredService<TimeProvider>(),
                 provider.GetRequiredService<ILoggerFactory>().CreateLogger("Ingest.Silo.Grains"));
         });

@@ -24,6 +24,13 @@ public sealed class SiloOptions
     /// </summary>
     public TimeSpan FlushMaxDelay { get; set; } = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>
+    /// How many of a stream's flushes may be committing at once. A second may start while a sink
+    /// holds the first back for a fuller commit, when every sink of the stream keeps its writes in
+    /// order (DuckDB does; PostgreSQL does not, and its streams flush one at a time).
+    /// </summary>
+    public int FlushFlights { get; set; } = 2;
+
     /// <summary>A grain with no calls for this long is flushed and deactivated.</summary>
     public TimeSpan IdleTimeout { get; set; } = TimeSpan.FromMinutes(2);
 

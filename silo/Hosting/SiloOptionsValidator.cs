@@ -19,6 +19,8 @@ internal sealed class SiloOptionsValidator : IValidateOptions<SiloOptions>
             errors.Add($"Silo:FlushMaxBytes must be at least 1 (got {options.FlushMaxBytes}).");
         if (options.FlushMaxDelay <= TimeSpan.Zero)
             errors.Add($"Silo:FlushMaxDelay must be positive (got {options.FlushMaxDelay}).");
+        if (options.FlushFlights < 1)
+            errors.Add($"Silo:FlushFlights must be at least 1 (got {options.FlushFlights}).");
         if (options.IdleTimeout <= TimeSpan.Zero)
             errors.Add($"Silo:IdleTimeout must be positive (got {options.IdleTimeout}).");
         if (options.IdleCheckInterval <= TimeSpan.Zero)

@@ -11,6 +11,8 @@ namespace Ingest.Silo.Storage.DuckDb;
 /// the writing connection. A flush's task completes only once its transaction has committed.
 /// What it takes it may commit in two transactions, or hold partly for the next
 /// (<see cref="CommitPlan"/>): a flush cut there completes when its last part has committed.
+/// A stream's flushes are committed in the order they were written, so a grain may write the next
+/// before the last is durable (<see cref="KeepsStreamOrder"/>).
 /// </summary>
 public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 {
@@ -53,15 +55,18 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     // likely complete a row group with them (in halves of an interval), and for two intervals at most.
     private const int HoldExpected = 3;
     private const int HoldLimit = 2;
-    // Streams whose flush failed after part of it had committed, and the position that part
-    // reached: a write that does not know of it would store those events twice. The writer's alone.
-    private readonly Dictionary<StreamKey, long> _partlyStored = [];
+    // Streams whose flush failed, and where the sink holds each: a write that does not start there
+    // would store events twice (part of the failed flush had committed) or leave a gap (it
+    // followed the failed flush). Under _gate.
+    private readonly Dictionary<StreamKey, long> _fences = [];
+    // Flushes waiting for room, in the order they came. None is queued while any waits, so a
+    // stream's flushes are queued in the order they were written. Under _gate.
+    private readonly LinkedList<PendingFlush> _waiting = new();
     private long _queuedBytes;
     private long _queuedEvents;
     private long _oldestQueued;
     // A queued flush's caller waits for it: the next write starts at once.
     private bool _awaitedQueued;
-    private TaskCompletionSource _spaceFreed = NewSignal();
     private bool _closing;
 
     private long _commits;
@@ -152,10 +157,16 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
         Volatile.Read(ref _checkpointer) is { } checkpointer ? (checkpointer.Checkpoints, checkpointer.CatchUps) : (0, 0);
 
     /// <summary>
-    /// Queues the flush, waiting first while the queue is full, and completes once it is committed
-    /// (or faults with the error that rolled its transaction back). The token is honoured only
-    /// while waiting for room: a queued flush cannot be taken back, and reporting it cancelled
-    /// would leave the caller unsure whether it became durable.
+    /// True: a stream's flushes are committed in the order they were written, and once one has
+    /// failed, a later one that does not start where the sink holds the stream is refused.
+    /// </summary>
+    public bool KeepsStreamOrder => true;
+
+    /// <summary>
+    /// Queues the flush, waiting first while the queue is full or others wait, and completes once
+    /// it is committed (or faults with the error that rolled its transaction back). The token is
+    /// honoured only while waiting for room: a queued flush cannot be taken back, and reporting it
+    /// cancelled would leave the caller unsure whether it became durable.
     /// </summary>
     /// <exception cref="ArgumentException">The batches do not hold the events the flush's state counts, or hold invalid UTF-8.</exception>
     /// <exception cref="ObjectDisposedException">The sink is shutting down.</exception>
@@ -163,68 +174,94 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(flush);
         var pending = new PendingFlush(flush, FlushMeasure.Measure(flush, RowOverhead));
-        return TryEnqueue(pending, out var spaceFreed)
-            ? new ValueTask(pending.Task)
-            : EnqueueWhenFreeAsync(pending, spaceFreed, cancellationToken);
+        LinkedListNode<PendingFlush> waiting;
+        lock (_gate)
+        {
+            ObjectDisposedException.ThrowIf(_closing, this);
+            if (_waiting.Count == 0 && Fits(pending))
+            {
+                Enqueue(pending);
+                return new ValueTask(pending.Task);
+            }
+            waiting = _waiting.AddLast(pending);
+        }
+        return WaitForRoomAsync(waiting, cancellationToken);
     }
 
     /// <summary>Writes everything already queued, then stops the writer and closes its connection.</summary>
     public async ValueTask DisposeAsync()
     {
-        TaskCompletionSource spaceFreed;
+        PendingFlush[] waiting;
         lock (_gate)
         {
             _closing = true;
             Monitor.PulseAll(_gate);
-            spaceFreed = _spaceFreed;
+            waiting = [.. _waiting];
+            _waiting.Clear();
         }
-        // Writers still waiting for room wake up to find the sink closed.
-        spaceFreed.TrySetResult();
+        // Writers still waiting for room find the sink closed.
+        foreach (var pending in waiting)
+            pending.TrySetException(new ObjectDisposedException(GetType().FullName));
         await _loop.ConfigureAwait(false);
         Interlocked.Exchange(ref _checkpointer, null)?.Dispose();
     }
 
-    private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+    /// <summary>An empty queue takes any flush, however big, or that flush could never be written.</summary>
+    private bool Fits(PendingFlush pending) => _queuedBytes == 0 || _queuedBytes + pending.Bytes <= _maxQueuedBytes;
 
-    private bool TryEnqueue(PendingFlush pending, out Task spaceFreed)
+    /// <summary>Under <see cref="_gate"/>.</summary>
+    private void Enqueue(PendingFlush pending)
     {
-        lock (_gate)
+        _queue.Add(pending);
+        _queuedBytes += pending.Bytes;
+        var queuedBefore = _queuedEvents;
+        _queuedEvents += pending.Events;
+        _arrived += pending.Events;
+        if (_queue.Count == 1)
+            _oldestQueued = _time.GetTimestamp();
+        var awaitedBefore = _awaitedQueued;
+        _awaitedQueued |= pending.Flush.Awaited && !_holdAwaited;
+        // The writer waits for the first flush, and then perhaps for enough events to commit
+        // or for a flush whose caller waits.
+        if (_queue.Count == 1
+            || (queuedBefore + _heldEvents < _commitEvents && _queuedEvents + _heldEvents >= _commitEvents)
+            || _awaitedQueued != awaitedBefore)
+            Monitor.Pulse(_gate);
+    }
+
+    /// <summary>
+    /// Waits until the writer queues the flush (<see cref="AdmitWaiting"/>), then until it is
+    /// committed. Cancelled while it waits, it is taken out of the line, and the stream is fenced
+    /// where the flush started, as if it had failed.
+    /// </summary>
+    private async ValueTask WaitForRoomAsync(LinkedListNode<PendingFlush> waiting, CancellationToken cancellationToken)
+    {
+        var pending = waiting.Value;
+        using (cancellationToken.Register(() =>
         {
-            ObjectDisposedException.ThrowIf(_closing, this);
-            // An empty queue takes any flush, however big, or that flush could never be written.
-            if (_queuedBytes == 0 || _queuedBytes + pending.Bytes <= _maxQueuedBytes)
+            lock (_gate)
             {
-                _queue.Add(pending);
-                _queuedBytes += pending.Bytes;
-                var queuedBefore = _queuedEvents;
-                _queuedEvents += pending.Events;
-                _arrived += pending.Events;
-                if (_queue.Count == 1)
-                    _oldestQueued = _time.GetTimestamp();
-                var awaitedBefore = _awaitedQueued;
-                _awaitedQueued |= pending.Flush.Awaited && !_holdAwaited;
-                // The writer waits for the first flush, and then perhaps for enough events to commit
-                // or for a flush whose caller waits.
-                if (_queue.Count == 1
-                    || (queuedBefore + _heldEvents < _commitEvents && _queuedEvents + _heldEvents >= _commitEvents)
-                    || _awaitedQueued != awaitedBefore)
-                    Monitor.Pulse(_gate);
-                spaceFreed = Task.CompletedTask;
-                return true;
+                if (waiting.List is null)
+                    return;
+                _waiting.Remove(waiting);
+                if (pending.Flush.SinkPosition is { } position)
+                    _fences.TryAdd(pending.Flush.State.Key, position);
             }
-            spaceFreed = _spaceFreed.Task;
-            return false;
+            pending.TrySetCanceled(cancellationToken);
+        }))
+        {
+            await pending.Task.ConfigureAwait(false);
         }
     }
 
-    private async ValueTask EnqueueWhenFreeAsync(PendingFlush pending, Task spaceFreed, CancellationToken cancellationToken)
+    /// <summary>Queues the flushes waiting for room, in order, while they fit. Under <see cref="_gate"/>.</summary>
+    private void AdmitWaiting()
     {
-        do
+        while (_waiting.First is { } first && Fits(first.Value))
         {
-            await spaceFreed.WaitAsync(cancellationToken).ConfigureAwait(false);
+            _waiting.RemoveFirst();
+            Enqueue(first.Value);
         }
-        while (!TryEnqueue(pending, out spaceFreed));
-        await pending.Task.ConfigureAwait(false);
     }
 
     private void RunWriter()
@@ -258,7 +295,6 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     {
         List<PendingFlush> group;
         long arrived;
-        TaskCompletionSource spaceFreed;
         lock (_gate)
         {
             while (true)
@@ -291,10 +327,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
             group = _queue;
             _queue = _spare;
             _queuedBytes = 0;
-            spaceFreed = _spaceFreed;
-            _spaceFreed = NewSignal();
+            AdmitWaiting();
         }
-        spaceFreed.TrySetResult();
         MeasureArrivals(arrived);
         if (_held.Count > 0)
         {
@@ -320,7 +354,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     /// </summary>
     private void WriteGroup(List<PendingFlush> group, bool mayHold)
     {
-        RefusePartlyStored(group);
+        RefuseFenced(group);
         var now = _time.GetTimestamp();
         long held = 0, taken = 0;
         var heldMayWait = true;
@@ -442,43 +476,54 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     }
 
     /// <summary>
-    /// Fails the flushes from <paramref name="first"/> on, none of which is stored whole. A stream
-    /// whose flush had a part committed is fenced at that part's position (<see cref="RefusePartlyStored"/>).
+    /// Fails the flushes from <paramref name="first"/> on, none of which is stored whole, and fences
+    /// each of their streams where the sink holds it (<see cref="RefuseFenced"/>): where the
+    /// stream's first of them started, or where its committed part ended.
     /// </summary>
     private void Fail(List<PendingFlush> group, int first, Exception exception)
     {
-        for (var i = first; i < group.Count; i++)
+        HashSet<StreamKey> fenced = [];
+        lock (_gate)
         {
-            var pending = group[i];
-            if (pending.StoredState is { } stored)
-                _partlyStored[stored.Key] = stored.Position;
-            pending.TrySetException(exception);
+            for (var i = first; i < group.Count; i++)
+            {
+                var pending = group[i];
+                var key = pending.Flush.State.Key;
+                if (fenced.Add(key) && (pending.StoredState?.Position ?? pending.Flush.SinkPosition) is { } holds)
+                    _fences[key] = holds;
+            }
         }
+        for (var i = first; i < group.Count; i++)
+            group[i].TrySetException(exception);
     }
 
     /// <summary>
     /// Takes out of the group, and fails with <see cref="StreamConflictException"/>, each write of a
-    /// stream whose failed flush had a part committed, when the write starts before that part's end:
-    /// its grain then reads where the stream stands and sends only what is missing. A write that
-    /// starts at or past it lifts the fence.
+    /// stream whose earlier flush failed, unless the write starts where the sink holds the stream:
+    /// one that starts before would store a committed part twice, one that starts after followed
+    /// the failed flush and would leave a gap. Its grain then reads where the stream stands and
+    /// sends only what is missing. A write that starts there (or does not say) lifts the fence.
     /// </summary>
-    private void RefusePartlyStored(List<PendingFlush> group)
+    private void RefuseFenced(List<PendingFlush> group)
     {
-        if (_partlyStored.Count == 0)
-            return;
-        group.RemoveAll(pending =>
+        lock (_gate)
         {
-            var flush = pending.Flush;
-            if (pending.HeldAt != 0 || !_partlyStored.TryGetValue(flush.State.Key, out var stored))
-                return false;
-            if (flush.SinkPosition is { } expected && expected < stored)
+            if (_fences.Count == 0)
+                return;
+            group.RemoveAll(pending =>
             {
-                pending.TrySetException(new StreamConflictException(flush.State.Key, stored, expected));
-                return true;
-            }
-            _partlyStored.Remove(flush.State.Key);
-            return false;
-        });
+                var flush = pending.Flush;
+                if (pending.HeldAt != 0 || !_fences.TryGetValue(flush.State.Key, out var holds))
+                    return false;
+                if (flush.SinkPosition is { } expected && expected != holds)
+                {
+                    pending.TrySetException(new StreamConflictException(flush.State.Key, holds, expected));
+                    return true;
+                }
+                _fences.Remove(flush.State.Key);
+                return false;
+            });
+        }
     }
 
     /// <summary>

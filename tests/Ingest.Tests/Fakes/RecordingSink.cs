@@ -26,7 +26,13 @@ internal sealed class RecordingSink : IEventSink
         }
     }
 
-    public async ValueTask WriteAsync(StreamFlush flush, CancellationToken cancellationToken)
+    /// <summary>With <see cref="Fail"/>: the write throws before it returns a task, as a sink whose queue is full does.</summary>
+    public bool FailAtOnce { get; set; }
+
+    public ValueTask WriteAsync(StreamFlush flush, CancellationToken cancellationToken) =>
+        Fail && FailAtOnce ? throw new IOException("sink is down") : WriteCoreAsync(flush);
+
+    private async ValueTask WriteCoreAsync(StreamFlush flush)
     {
         var inside = Interlocked.Increment(ref _inside);
         lock (_lock)

@@ -31,11 +31,14 @@ public sealed class StreamGrainSinksTests
         Assert.Equal(StorageSinks.DuckDb | StorageSinks.Postgres, _postgres.Flushes[^1].State.Sinks);
     }
 
-    [Fact]
-    public async Task When_one_sink_fails_nothing_is_acknowledged_and_the_retry_sends_each_sink_only_what_it_lacks()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task When_one_sink_fails_nothing_is_acknowledged_and_the_retry_sends_each_sink_only_what_it_lacks(bool atOnce)
     {
         var grain = await OpenedAsync();
         _postgres.Fail = true;
+        _postgres.FailAtOnce = atOnce;
         await grain.AppendAsync(Numbered(1, 3, _time.GetUtcNow()));
 
         await Assert.ThrowsAsync<IOException>(async () => await grain.FlushAsync());
