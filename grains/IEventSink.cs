@@ -12,8 +12,8 @@ public interface IEventSink
     /// <summary>
     /// True when the sink commits a stream's writes in the order <see cref="WriteAsync"/> was
     /// called, and once a write of a stream has failed, refuses with <see
-    /// cref="StreamConflictException"/> every later write of it until one whose <see
-    /// cref="StreamFlush.SinkPosition"/> is where the sink holds the stream. A grain may then write
+    /// cref="StreamConflictException"/> a later write of it that starts past where the sink holds
+    /// the stream and follows that one (<see cref="StreamFlush.Follows"/>). A grain may then write
     /// a stream's next flush before its last is durable: if the last fails, the next fails too,
     /// and no gap is stored.
     /// </summary>

@@ -31,6 +31,13 @@ public sealed record StreamFlush(StreamState State, IReadOnlyList<EventBatch> Ba
     /// </summary>
     public bool Awaited { get; init; }
 
+    /// <summary>
+    /// True when the write follows another of the stream that is not durable yet (<see
+    /// cref="IEventSink.KeepsStreamOrder"/>): <see cref="SinkPosition"/> is where that one leaves
+    /// the sink, and if that one failed, this one must be refused rather than stored past a gap.
+    /// </summary>
+    public bool Follows { get; init; }
+
     public long EventCount
     {
         get

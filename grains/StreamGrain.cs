@@ -419,7 +419,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// nothing that would move its row back, or it would be sent its own events again later: at
     /// most a close it lacks.
     /// </summary>
-    private SlotWrite WriteSlot(SinkSlot slot, StreamState? holds, StreamState next, bool awaited, CancellationToken cancellationToken)
+    private SlotWrite WriteSlot(SinkSlot slot, StreamState? holds, StreamState next, bool following, bool awaited, CancellationToken cancellationToken)
     {
         if (holds is { } ahead && ahead.Position > next.Position)
         {
@@ -430,7 +430,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
             return new(slot, closed, SendAsync(slot, flush, cancellationToken), Ahead: true);
         }
         var position = holds?.Position ?? 0;
-        var write = new StreamFlush(next, _pending.After(position)) { SinkPosition = position, SinkHasRow = holds is not null, Awaited = awaited };
+        var write = new StreamFlush(next, _pending.After(position)) { SinkPosition = position, SinkHasRow = holds is not null, Awaited = awaited, Follows = following };
         return new(slot, next, SendAsync(slot, write, cancellationToken), Ahead: false);
     }
 
@@ -444,7 +444,7 @@ public sealed class StreamGrain : IStreamGrain, IGrainLifecycle
     /// </param>
     /// <param name="awaited">A caller waits for the writes (<see cref="StreamFlush.Awaited"/>); false for a flight.</param>
     private SlotWrite[] StartWrites(StreamState current, StreamState next, bool following, bool awaited, CancellationToken cancellationToken) =>
-        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlot(slot, following ? current : slot.Row, next, awaited, cancellationToken))];
+        [.. _slots.Where(slot => current.Sinks.HasFlag(slot.Port.Sink)).Select(slot => WriteSlot(slot, following ? current : slot.Row, next, following, awaited, cancellationToken))];
 
     /// <summary>
     /// Notes the rows of the sinks that took their writes, once the writes have ended. A sink in

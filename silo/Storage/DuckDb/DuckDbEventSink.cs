@@ -55,9 +55,9 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
     // likely complete a row group with them (in halves of an interval), and for two intervals at most.
     private const int HoldExpected = 3;
     private const int HoldLimit = 2;
-    // Streams whose flush failed, and where the sink holds each: a write that does not start there
-    // would store events twice (part of the failed flush had committed) or leave a gap (it
-    // followed the failed flush). Under _gate.
+    // Streams whose flush failed, and where the sink holds each: a write that starts before it
+    // would store events twice (part of the failed flush had committed), one that follows the
+    // failed flush and starts past it would leave a gap. Under _gate.
     private readonly Dictionary<StreamKey, long> _fences = [];
     // Flushes waiting for room, in the order they came. None is queued while any waits, so a
     // stream's flushes are queued in the order they were written. Under _gate.
@@ -158,7 +158,8 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 
     /// <summary>
     /// True: a stream's flushes are committed in the order they were written, and once one has
-    /// failed, a later one that does not start where the sink holds the stream is refused.
+    /// failed, a later one that follows it (<see cref="StreamFlush.Follows"/>) and starts past where
+    /// the sink holds the stream is refused.
     /// </summary>
     public bool KeepsStreamOrder => true;
 
@@ -499,10 +500,11 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
 
     /// <summary>
     /// Takes out of the group, and fails with <see cref="StreamConflictException"/>, each write of a
-    /// stream whose earlier flush failed, unless the write starts where the sink holds the stream:
-    /// one that starts before would store a committed part twice, one that starts after followed
-    /// the failed flush and would leave a gap. Its grain then reads where the stream stands and
-    /// sends only what is missing. A write that starts there (or does not say) lifts the fence.
+    /// stream whose earlier flush failed that starts before where the sink holds the stream (it
+    /// would store a committed part twice) or follows the failed flush and starts past it (it would
+    /// leave a gap). Its grain then reads where the stream stands and sends only what is missing.
+    /// Any other write lifts the fence: one that starts there, one whose grain learned of more
+    /// (another node's writes), or one that does not say.
     /// </summary>
     private void RefuseFenced(List<PendingFlush> group)
     {
@@ -515,7 +517,7 @@ public sealed partial class DuckDbEventSink : IEventSink, IAsyncDisposable
                 var flush = pending.Flush;
                 if (pending.HeldAt != 0 || !_fences.TryGetValue(flush.State.Key, out var holds))
                     return false;
-                if (flush.SinkPosition is { } expected && expected != holds)
+                if (flush.SinkPosition is { } expected && (expected < holds || (expected > holds && flush.Follows)))
                 {
                     pending.TrySetException(new StreamConflictException(flush.State.Key, holds, expected));
                     return true;

@@ -30,6 +30,7 @@ public sealed class StreamGrainFlightsTests
         Assert.Equal((1L, 0L, 2L), (first.Flush.Batches[0].FirstSeq, first.Flush.SinkPosition!.Value, first.Flush.State.Events));
         Assert.Equal((3L, 2L, 3L), (second.Flush.Batches[0].FirstSeq, second.Flush.SinkPosition!.Value, second.Flush.State.Events));
         Assert.True(second.Flush.SinkHasRow);
+        Assert.Equal((false, true), (first.Flush.Follows, second.Flush.Follows));
         Assert.Equal(["3"], Payloads(second.Flush));
 
         // The second is durable first: the stream still waits for the first.

@@ -22,7 +22,7 @@ public sealed class StreamOrderTests
         Assert.True(sink.KeepsStreamOrder);
         var opened = Opened();
         var first = Flush(opened, Batch(Start, Events(1, 5))) with { SinkPosition = 0 };
-        var second = Flush(first.State, Batch(Start, Events(6, 5))) with { SinkPosition = 5, SinkHasRow = true };
+        var second = Flush(first.State, Batch(Start, Events(6, 5))) with { SinkPosition = 5, SinkHasRow = true, Follows = true };
         var other = Flush(Opened(), Batch(Start, Events(1, 3))) with { SinkPosition = 0 };
 
         var failing = Write(sink, first);
@@ -47,6 +47,25 @@ public sealed class StreamOrderTests
         // The fence is lifted: the stream's next flush follows on.
         var next = Flush(again.State, Batch(Start, Events(11, 2))) with { SinkPosition = 10, SinkHasRow = true };
         await Write(sink, next);
+    }
+
+    [Fact]
+    public async Task A_write_from_a_grain_that_learned_of_more_than_the_sink_held_lifts_the_fence()
+    {
+        var writer = new GatedWriter { FailingCall = 1 };
+        await using var sink = new DuckDbEventSink(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance);
+        var opened = Opened();
+        var failing = Write(sink, Flush(opened, Batch(Start, Events(1, 5))) with { SinkPosition = 0 });
+        await writer.Entered.WaitAsync(TimeSpan.FromSeconds(5));
+        writer.Release();
+        await Assert.ThrowsAsync<IOException>(() => failing);
+
+        // Not a flight behind the failed write: its grain loaded the stream at 7, which other nodes
+        // wrote meanwhile, and that is where it starts.
+        var reloaded = opened with { Events = 7 };
+        await Write(sink, Flush(reloaded, Batch(Start, Events(8, 2))) with { SinkPosition = 7, SinkHasRow = true });
+
+        Assert.Equal([(0L, 2L)], writer.Written.Where(part => part.Key == opened.Key).Select(part => (part.From, part.To)));
     }
 
     [Fact]
@@ -86,7 +105,7 @@ public sealed class StreamOrderTests
 
         var opened = Opened();
         var waiting = Flush(opened, Batch(Start, Events(1, 60))) with { SinkPosition = 0 };
-        var following = Flush(waiting.State, Batch(Start, Events(61, 2))) with { SinkPosition = 60, SinkHasRow = true };
+        var following = Flush(waiting.State, Batch(Start, Events(61, 2))) with { SinkPosition = 60, SinkHasRow = true, Follows = true };
         using var cancel = new CancellationTokenSource();
         var cancelled = sink.WriteAsync(waiting, cancel.Token).AsTask();
         var behind = Write(sink, following);
