@@ -2,6 +2,7 @@ using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Silo.Storage.DuckDb;
 using Ingest.Silo.Storage.DuckDb.Sink;
+using Ingest.Tests.Fakes;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Ingest.Tests.Storage.DuckDb.TestStreams;
 
@@ -119,6 +120,44 @@ public sealed class StreamOrderTests
         Assert.DoesNotContain(writer.Written, part => part.Key == opened.Key);
     }
 
+    [Fact]
+    public async Task A_grain_whose_first_of_two_flights_fails_writes_both_again_once_and_in_order()
+    {
+        var writer = new GatedWriter { FailingCall = 1 };
+        await using var sink = new DuckDbEventSink(writer, 64L * 1024 * 1024, NullLogger<DuckDbEventSink>.Instance);
+        var time = new ManualTimeProvider();
+        var context = new FakeGrainContext(time);
+        var notifier = new RecordingNotifier();
+        var key = new StreamKey("two-flights");
+        var tick = TimeSpan.FromMilliseconds(20);
+        var grain = new StreamGrain(key, [new SinkPort(StorageSinks.DuckDb, sink, new MemoryStreamStore())], context, notifier,
+            new FlushOptions { MaxEvents = 100, MaxDelay = tick }, time);
+        await grain.OnActivateAsync(CancellationToken.None);
+        // The open's row is written at once, before the writer is held: the first commit is the first flight.
+        writer.FailingCall = 2;
+        writer.HoldCall = 2;
+        await grain.OpenAsync(new StreamOpened(StreamTransport.WebSocket, null, "{}", Start));
+
+        await grain.AppendAsync(Batch(Start, Events(1, 2)));
+        time.Advance(tick);
+        await context.RunDueAsync(waitForTasks: false);
+        await writer.Entered.WaitAsync(TimeSpan.FromSeconds(5));
+        await grain.AppendAsync(Batch(Start, Events(3, 1)));
+        time.Advance(tick);
+        await context.RunDueAsync(waitForTasks: false);
+        writer.Release();
+        await context.RunDueAsync();
+        Assert.Equal(0, grain.Progress.Stored);
+        Assert.Equal(["No space left on device"], notifier.Failures);
+
+        // The retry after the back-off sends all three from where the sink holds the stream.
+        time.Advance(TimeSpan.FromSeconds(5));
+        await context.RunDueAsync();
+
+        Assert.Equal(3, grain.Progress.Stored);
+        Assert.Equal([(0L, 3L)], writer.Written.Where(part => part.Key == key && part.To > 0).Select(part => (part.From, part.To)));
+    }
+
     private static StreamFlush Small() => Flush(Opened(), Batch(Start, Events(1, 1))) with { SinkPosition = 0 };
 
     private static Task Write(DuckDbEventSink sink, StreamFlush flush) => sink.WriteAsync(flush, CancellationToken.None).AsTask();
@@ -135,7 +174,10 @@ public sealed class StreamOrderTests
         private readonly List<(StreamKey Key, long From, long To)> _written = [];
         private int _calls;
 
-        public int FailingCall { get; init; }
+        public int FailingCall { get; set; }
+
+        /// <summary>The call that waits for <see cref="Release"/>; the first unless set.</summary>
+        public int HoldCall { get; set; } = 1;
 
         public Task Entered => _entered.Task;
 
@@ -152,7 +194,7 @@ public sealed class StreamOrderTests
 
         public (long Events, int Streams) Write(List<FlushPart> parts)
         {
-            if (++_calls == 1)
+            if (++_calls == HoldCall)
             {
                 _entered.SetResult();
                 _gate.Wait();
