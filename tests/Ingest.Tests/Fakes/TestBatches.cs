@@ -11,13 +11,23 @@ internal static class TestBatches
     public static EventBatch Numbered(long from, int count, DateTimeOffset receivedAt, bool setSeq = true)
     {
         var events = Enumerable.Range(0, count).Select(i => (from + i).ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
-        var payloads = events.SelectMany(Encoding.UTF8.GetBytes).ToArray();
-        var ends = new int[count];
-        var end = 0;
-        for (var i = 0; i < count; i++)
-            ends[i] = end += Encoding.UTF8.GetByteCount(events[i]);
-        return new EventBatch(payloads, ends, count, 0, receivedAt) { FirstSeq = setSeq ? from : 0 };
+        return Text(receivedAt, events) with { FirstSeq = setSeq ? from : 0 };
     }
+
+    /// <summary>A batch of the events, as a gateway hands it over: not numbered yet.</summary>
+    public static EventBatch Text(DateTimeOffset receivedAt, params string[] events)
+    {
+        var payloads = events.SelectMany(Encoding.UTF8.GetBytes).ToArray();
+        var ends = new int[events.Length];
+        var end = 0;
+        for (var i = 0; i < events.Length; i++)
+            ends[i] = end += Encoding.UTF8.GetByteCount(events[i]);
+        return new EventBatch(payloads, ends, events.Length, 0, receivedAt);
+    }
+
+    /// <summary>The payloads of the flush's events, in order.</summary>
+    public static string[] Payloads(StreamFlush flush) =>
+        flush.Batches.SelectMany(batch => Enumerable.Range(0, batch.Count).Select(i => Encoding.UTF8.GetString(batch[i]))).ToArray();
 
     /// <summary>Every stored event of the flushes as (sequence number, payload).</summary>
     public static List<(long Seq, string Payload)> Events(IEnumerable<StreamFlush> flushes) =>

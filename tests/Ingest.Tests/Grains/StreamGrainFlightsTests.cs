@@ -1,7 +1,7 @@
-using System.Text;
 using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Tests.Fakes;
+using static Ingest.Tests.Fakes.TestBatches;
 
 namespace Ingest.Tests.Grains;
 
@@ -139,18 +139,7 @@ public sealed class StreamGrainFlightsTests
         return grain;
     }
 
-    private EventBatch Batch(params string[] events)
-    {
-        var payloads = events.SelectMany(Encoding.UTF8.GetBytes).ToArray();
-        var ends = new int[events.Length];
-        var end = 0;
-        for (var i = 0; i < events.Length; i++)
-            ends[i] = end += Encoding.UTF8.GetByteCount(events[i]);
-        return new EventBatch(payloads, ends, events.Length, 0, _time.GetUtcNow());
-    }
-
-    private static string[] Payloads(StreamFlush flush) =>
-        flush.Batches.SelectMany(batch => Enumerable.Range(0, batch.Count).Select(i => Encoding.UTF8.GetString(batch[i]))).ToArray();
+    private EventBatch Batch(params string[] events) => Text(_time.GetUtcNow(), events);
 
     /// <summary>
     /// Says it keeps a stream's writes in order, and holds each write until the test ends it; a

@@ -1,7 +1,7 @@
-using System.Text;
 using Ingest.Contracts;
 using Ingest.Grains;
 using Ingest.Tests.Fakes;
+using static Ingest.Tests.Fakes.TestBatches;
 
 namespace Ingest.Tests.Grains;
 
@@ -373,16 +373,5 @@ public sealed class StreamGrainTests
 
     private List<StreamFlush> EventFlushes() => _sink.Flushes.Where(f => f.EventCount > 0).ToList();
 
-    private EventBatch Batch(params string[] events)
-    {
-        var payloads = events.SelectMany(Encoding.UTF8.GetBytes).ToArray();
-        var ends = new int[events.Length];
-        var end = 0;
-        for (var i = 0; i < events.Length; i++)
-            ends[i] = end += Encoding.UTF8.GetByteCount(events[i]);
-        return new EventBatch(payloads, ends, events.Length, 0, _time.GetUtcNow());
-    }
-
-    private static string[] Payloads(StreamFlush flush) =>
-        flush.Batches.SelectMany(batch => Enumerable.Range(0, batch.Count).Select(i => Encoding.UTF8.GetString(batch[i]))).ToArray();
+    private EventBatch Batch(params string[] events) => Text(_time.GetUtcNow(), events);
 }
